@@ -1,3 +1,10 @@
+// Command warden runs the Warden identity and access server.
 package main
 
-func main() {}
+import (
+	"os"
+
+	"github.com/warden-iam/warden/internal/cli"
+)
+
+func main() { os.Exit(cli.Main()) }

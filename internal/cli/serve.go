@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/warden-iam/warden/internal/app"
+)
+
+func newServe() *cobra.Command {
+	var (
+		cf      configFlags
+		dev     bool
+		migrate bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Warden server (public and admin APIs)",
+		Long: `Run the Warden server.
+
+With no configuration it uses an embedded SQLite database in ./warden-data (or
+$WARDEN_DATA_DIR), applies its migrations, generates secrets once and keeps them
+in the database, and listens on 127.0.0.1:4433 (public) and 127.0.0.1:4434 (admin).
+
+Configuration comes from YAML files (--config, merged in order), then environment
+variables named after the key path (serve.public.port -> SERVE_PUBLIC_PORT,
+permission.namespaces.location -> PERMISSION_NAMESPACES_LOCATION), then --set.
+Every problem in it is reported at once and start-up stops.
+
+On PostgreSQL, serve refuses a database whose schema is behind unless --migrate
+is given (or run "warden migrate up" first). SIGTERM or Ctrl-C drains in-flight
+requests, closes the database and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := cf.load(dev)
+			if err != nil {
+				return err
+			}
+			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Logger: log, Migrate: migrate, Out: cmd.OutOrStdout()})
+			if err != nil {
+				return err
+			}
+			if err := a.Listen(); err != nil {
+				a.Close()
+				return err
+			}
+			return a.Serve(cmd.Context())
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().BoolVar(&dev, "dev", false, "development mode: cookies without the Secure flag, so plain http://localhost works")
+	cmd.Flags().BoolVar(&migrate, "migrate", false, "apply pending database migrations before serving (always done for SQLite)")
+	return cmd
+}
