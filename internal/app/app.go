@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/config"
+	"github.com/warden-iam/warden/internal/permission"
 	"github.com/warden-iam/warden/internal/storage"
 	"github.com/warden-iam/warden/internal/storage/migrations"
 	"github.com/warden-iam/warden/internal/storage/sqldb"
@@ -54,6 +55,12 @@ type App struct {
 	Public *web.Router
 	Admin  *web.Router
 
+	Permission *permission.Service
+
+	// background work started by Serve and stopped before the database closes
+	background  []func(ctx context.Context)
+	reloadEvery time.Duration
+
 	out                 io.Writer
 	publicLn, adminLn   net.Listener
 	publicSrv, adminSrv *http.Server
@@ -76,7 +83,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, DB: db, Store: sqlstore.New(db), Metrics: web.NewMetrics(), out: out}
+	a := &App{Config: cfg, Log: log, DB: db, Store: sqlstore.New(db), Metrics: web.NewMetrics(), out: out, reloadEvery: time.Second}
 	if err := a.prepareSchema(ctx, o.Migrate || db.Dialect() == sqldb.SQLite); err != nil {
 		db.Close()
 		return nil, err
@@ -90,6 +97,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("register database metrics: %w", err)
 	}
 	a.mount()
+	if err := a.buildPermission(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -225,6 +236,12 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.publicSrv = a.server("public", a.Public, a.Config.Serve.Public)
 	a.adminSrv = a.server("admin", a.Admin, a.Config.Serve.Admin)
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	for _, fn := range a.background {
+		bg.Add(1)
+		go func() { defer bg.Done(); fn(bgCtx) }()
+	}
 	errs := make(chan error, 2)
 	go func() { errs <- a.publicSrv.Serve(a.publicLn) }()
 	go func() { errs <- a.adminSrv.Serve(a.adminLn) }()
@@ -255,6 +272,8 @@ func (a *App) Serve(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	stopBackground()
+	bg.Wait()
 	if err := a.Close(); err != nil && shutdownErr == nil {
 		shutdownErr = err
 	}

@@ -1,0 +1,161 @@
+package check
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/warden-iam/warden/internal/permission/opl"
+	"github.com/warden-iam/warden/internal/permission/tuple"
+)
+
+// memReader is an in-memory Reader over a tuple list, counting queries.
+type memReader struct {
+	mu      sync.Mutex
+	tuples  []tuple.Tuple
+	queries int
+}
+
+func (m *memReader) DirectMembers(_ context.Context, ns, rel string, objs []string, s tuple.Subject) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queries++
+	want := map[string]bool{}
+	for _, o := range objs {
+		want[o] = true
+	}
+	var out []string
+	for _, t := range m.tuples {
+		if t.Namespace == ns && t.Relation == rel && want[t.Object] && t.Subject.Equal(s) {
+			out = append(out, t.Object)
+		}
+	}
+	return out, nil
+}
+
+func (m *memReader) SubjectSets(_ context.Context, ns, rel string, objs []string) ([]Edge, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queries++
+	want := map[string]bool{}
+	for _, o := range objs {
+		want[o] = true
+	}
+	var out []Edge
+	for _, t := range m.tuples {
+		if t.Namespace == ns && t.Relation == rel && want[t.Object] && t.Subject.Set != nil {
+			out = append(out, Edge{Object: t.Object, Set: *t.Subject.Set})
+		}
+	}
+	return out, nil
+}
+
+func mustTuples(t *testing.T, ss []string) []tuple.Tuple {
+	t.Helper()
+	out := make([]tuple.Tuple, len(ss))
+	for i, s := range ss {
+		tu, err := tuple.Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = tu
+	}
+	return out
+}
+
+func checkOne(t *testing.T, head Checker, q string, maxDepth int) Result {
+	t.Helper()
+	tu, err := tuple.Parse(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := head.Check(context.Background(), &Request{Namespace: tu.Namespace, Objects: []string{tu.Object},
+		Relation: tu.Relation, Subject: tu.Subject, Depth: maxDepth, Revision: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0]
+}
+
+type scenarioFile struct {
+	EngineCases []struct {
+		Scenarios []struct {
+			Name        string   `json:"name"`
+			OPL         string   `json:"opl"`
+			InputTuples []string `json:"input_tuples"`
+		} `json:"scenarios"`
+		StrictMode         bool     `json:"strict_mode"`
+		ExpectedMembers    []string `json:"expected_members"`
+		ExpectedNonMembers []string `json:"expected_non_members"`
+	} `json:"engine_cases"`
+	Rewrites struct {
+		Scenario struct {
+			Name        string   `json:"name"`
+			OPL         string   `json:"opl"`
+			InputTuples []string `json:"input_tuples"`
+		} `json:"scenario"`
+		Checks []struct {
+			Query  string `json:"query"`
+			Member bool   `json:"member"`
+		} `json:"checks"`
+	} `json:"rewrites"`
+}
+
+func loadScenarios(t *testing.T) scenarioFile {
+	b, err := os.ReadFile("../../../../shared/testdata/keto-check-scenarios.json")
+	if err != nil {
+		t.Skipf("shared test data not found: %v", err)
+	}
+	var f scenarioFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func engineFor(t *testing.T, src string, strict bool, tuples []string, o ChainOptions) (Checker, *memReader) {
+	t.Helper()
+	m, err := opl.Parse(src)
+	if err != nil {
+		t.Fatalf("OPL: %v", err)
+	}
+	r := &memReader{tuples: mustTuples(t, tuples)}
+	_, head := NewEngine(r, &Model{OPL: m, Strict: strict}, o)
+	return head, r
+}
+
+// The engine-level run of Keto's own cases (the HTTP-level run lives with
+// the service); max depth 5 as in those cases.
+func TestKetoScenarios(t *testing.T) {
+	f := loadScenarios(t)
+	for _, c := range f.EngineCases {
+		for _, sc := range c.Scenarios {
+			t.Run(sc.Name, func(t *testing.T) {
+				for _, cache := range []int{-1, 0} {
+					head, _ := engineFor(t, sc.OPL, c.StrictMode, sc.InputTuples, ChainOptions{CacheEntries: cache})
+					for _, q := range c.ExpectedMembers {
+						if got := checkOne(t, head, q, 5); got != Member {
+							t.Errorf("%s: got %v, want member", q, got)
+						}
+					}
+					for _, q := range c.ExpectedNonMembers {
+						if got := checkOne(t, head, q, 5); got == Member {
+							t.Errorf("%s: got member, want not", q)
+						}
+					}
+				}
+			})
+		}
+	}
+	rw := f.Rewrites
+	t.Run(rw.Scenario.Name, func(t *testing.T) {
+		head, _ := engineFor(t, rw.Scenario.OPL, false, rw.Scenario.InputTuples, ChainOptions{})
+		for _, c := range rw.Checks {
+			if got := checkOne(t, head, c.Query, 5) == Member; got != c.Member {
+				t.Errorf("%s: member=%v, want %v", c.Query, got, c.Member)
+			}
+		}
+	})
+}

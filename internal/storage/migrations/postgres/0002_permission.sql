@@ -1,0 +1,46 @@
+-- Relation tuples of the permission service.
+--
+-- A subject is either subject_id (set_* empty) or a subject set (subject_id
+-- empty, set_namespace and set_object given, set_relation possibly empty for
+-- "the object itself"). Empty strings instead of NULLs keep the primary key
+-- usable for both kinds. The primary key leads with (namespace, object,
+-- relation) for checks and expansion; permission_tuples_by_subject serves
+-- reverse look-ups (what can this subject reach).
+CREATE TABLE permission_tuples (
+    namespace     TEXT   NOT NULL,
+    object        TEXT   NOT NULL,
+    relation      TEXT   NOT NULL,
+    subject_id    TEXT   NOT NULL DEFAULT '',
+    set_namespace TEXT   NOT NULL DEFAULT '',
+    set_object    TEXT   NOT NULL DEFAULT '',
+    set_relation  TEXT   NOT NULL DEFAULT '',
+    revision      BIGINT NOT NULL,
+    PRIMARY KEY (namespace, object, relation, subject_id, set_namespace, set_object, set_relation)
+);
+CREATE INDEX permission_tuples_by_subject
+    ON permission_tuples (subject_id, set_namespace, set_object, set_relation, namespace, relation, object);
+
+-- The revision counter: one row, bumped by every write transaction. Its value
+-- is what snaptokens carry.
+CREATE TABLE permission_revision (
+    id       INTEGER PRIMARY KEY,
+    revision BIGINT  NOT NULL
+);
+INSERT INTO permission_revision (id, revision) VALUES (1, 0);
+
+-- The change log: every insert and delete with the revision that made it,
+-- for the changes feed (watch) and for cache invalidation.
+CREATE TABLE permission_changes (
+    revision      BIGINT      NOT NULL,
+    seq           INTEGER     NOT NULL,
+    action        TEXT        NOT NULL,
+    namespace     TEXT        NOT NULL,
+    object        TEXT        NOT NULL,
+    relation      TEXT        NOT NULL,
+    subject_id    TEXT        NOT NULL,
+    set_namespace TEXT        NOT NULL,
+    set_object    TEXT        NOT NULL,
+    set_relation  TEXT        NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (revision, seq)
+);
