@@ -131,7 +131,9 @@ func (p *Permissions) SubjectSets(ctx context.Context, ns, rel string, objects [
 	return out, err
 }
 
-func isNoRows(err error) bool { return errors.Is(err, storage.ErrNotFound) || errors.Is(err, sql.ErrNoRows) }
+func isNoRows(err error) bool {
+	return errors.Is(err, storage.ErrNotFound) || errors.Is(err, sql.ErrNoRows)
+}
 
 func bumpRevision(ctx context.Context, tx *sqldb.Tx) (uint64, error) {
 	var rev int64
