@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +84,8 @@ type DB struct {
 	opts    Options
 	name    string // redacted DSN, for messages
 	retries atomic.Uint64
+	stmts   sync.Map // query text -> *sql.Stmt on the reader pool
+	nstmts  atomic.Int64
 }
 
 // Open opens the database named by dsn and checks that it answers:
@@ -263,6 +266,7 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	var errR error
 	if db.reader != db.writer {
 		errR = db.reader.Close()
@@ -317,7 +321,16 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 // Query runs a read on the reader pool. On SQLite the reader connections
 // are read-only: use Tx for INSERT ... RETURNING.
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	rows, err := db.reader.QueryContext(ctx, db.query(query, len(args)), convertArgs(db.dialect, args)...)
+	q, a := db.query(query, len(args)), convertArgs(db.dialect, args)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if st := db.prepared(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, a...)
+	} else {
+		rows, err = db.reader.QueryContext(ctx, q, a...)
+	}
 	if err != nil {
 		return nil, MapError(err)
 	}
@@ -327,7 +340,37 @@ func (db *DB) Query(ctx context.Context, query string, args ...any) (*Rows, erro
 // QueryRow runs a read expected to return at most one row on the reader
 // pool. Its Scan returns storage.ErrNotFound when there is no row.
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	return &Row{db.reader.QueryRowContext(ctx, db.query(query, len(args)), convertArgs(db.dialect, args)...)}
+	q, a := db.query(query, len(args)), convertArgs(db.dialect, args)
+	if st := db.prepared(ctx, q); st != nil {
+		return &Row{st.QueryRowContext(ctx, a...)}
+	}
+	return &Row{db.reader.QueryRowContext(ctx, q, a...)}
+}
+
+// maxPrepared bounds the read statements kept prepared. Hot paths use a few
+// constant statements; anything past the bound simply runs unprepared.
+const maxPrepared = 256
+
+// prepared returns the reader pool's prepared statement for q, preparing it
+// on first use, or nil when the cache is full or preparing fails (the caller
+// then runs q directly and gets the real error, if any).
+func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
+	if v, ok := db.stmts.Load(q); ok {
+		return v.(*sql.Stmt)
+	}
+	if db.nstmts.Load() >= maxPrepared {
+		return nil
+	}
+	st, err := db.reader.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if v, loaded := db.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt)
+	}
+	db.nstmts.Add(1)
+	return st
 }
 
 // Rows is the result of a query; its errors are mapped with MapError.
