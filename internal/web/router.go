@@ -12,7 +12,8 @@ type Handler func(w http.ResponseWriter, r *http.Request) error
 // ServeMux syntax ("GET /admin/identities/{id}"). Unmatched paths answer 404
 // in the envelope.
 type Router struct {
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	patterns []string
 }
 
 // NewRouter returns an empty router.
@@ -26,6 +27,7 @@ func NewRouter() *Router {
 
 // Handle registers h for pattern.
 func (r *Router) Handle(pattern string, h Handler) {
+	r.patterns = append(r.patterns, pattern)
 	r.mux.HandleFunc(pattern, func(w http.ResponseWriter, req *http.Request) {
 		if err := h(w, req); err != nil {
 			WriteError(w, req, err)
@@ -34,7 +36,14 @@ func (r *Router) Handle(pattern string, h Handler) {
 }
 
 // HandleHTTP registers a plain http.Handler for pattern.
-func (r *Router) HandleHTTP(pattern string, h http.Handler) { r.mux.Handle(pattern, h) }
+func (r *Router) HandleHTTP(pattern string, h http.Handler) {
+	r.patterns = append(r.patterns, pattern)
+	r.mux.Handle(pattern, h)
+}
+
+// Patterns lists the registered route patterns in registration order (for
+// the API document and its tests).
+func (r *Router) Patterns() []string { return append([]string(nil), r.patterns...) }
 
 // ServeHTTP dispatches to the matching handler.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) { r.mux.ServeHTTP(w, req) }
