@@ -285,6 +285,14 @@ func TestListPaginationExpandListObjectsAndChanges(t *testing.T) {
 			t.Fatalf("list-objects through a group: %d %s", code, body)
 		}
 
+		code, body, _ = s.do("GET", s.public.URL+"/relation-tuples/list-subjects?namespace=Doc&object=inf&relation=view", "")
+		if code != 200 || !strings.Contains(body, `{"namespace":"User","object":"lister","relation":""}`) {
+			t.Fatalf("list-subjects through a traverse: %d %s", code, body)
+		}
+		code, body, _ = s.do("GET", s.public.URL+"/relation-tuples/list-subjects?namespace=Doc&object=pz&relation=edit", "")
+		if code != 200 || !strings.Contains(body, `"object":"ann"`) || strings.Contains(body, `"object":"lister"`) {
+			t.Fatalf("list-subjects through a group, excluding mere viewers: %d %s", code, body)
+		}
 		code, body, _ = s.do("GET", s.public.URL+"/relation-tuples/changes?page_size=1000", "")
 		var ch struct {
 			Changes   []permission.Change `json:"changes"`

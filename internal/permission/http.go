@@ -30,6 +30,7 @@ func (h *Handler) MountRead(r *web.Router) {
 	r.Handle("POST /relation-tuples/batch/check", h.batchCheck)
 	r.Handle("GET /relation-tuples/expand", h.expand)
 	r.Handle("GET /relation-tuples/list-objects", h.listObjects)
+	r.Handle("GET /relation-tuples/list-subjects", h.listSubjects)
 	r.Handle("GET /relation-tuples/changes", h.changes)
 	r.Handle("GET /namespaces", h.namespaces)
 	r.Handle("POST /opl/syntax/check", h.syntax)
@@ -231,6 +232,21 @@ func (h *Handler) listObjects(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("namespace, relation and a subject (subject_id or subject_set.*) are required")
 	}
 	p, err := h.s.ListObjects(r.Context(), q.Namespace, q.Relation, *q.Subject, o)
+	if err != nil {
+		return httpError(err)
+	}
+	w.Header().Set(SnaptokenHeader, string(p.Snaptoken))
+	web.WriteJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *Handler) listSubjects(w http.ResponseWriter, r *http.Request) error {
+	v := r.URL.Query()
+	o, err := readOptions(v)
+	if err != nil {
+		return httpError(err)
+	}
+	p, err := h.s.ListSubjects(r.Context(), v.Get("namespace"), v.Get("object"), v.Get("relation"), o)
 	if err != nil {
 		return httpError(err)
 	}
