@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/warden-iam/warden/api/openapi"
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/permission"
 	"github.com/warden-iam/warden/internal/storage"
@@ -56,6 +57,8 @@ type App struct {
 	Admin  *web.Router
 
 	Permission *permission.Service
+
+	grpcServers grpcServers // gRPC server of each listener (grpc.go)
 
 	// background work started by Serve and stopped before the database closes
 	background  []func(ctx context.Context)
@@ -101,6 +104,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	a.buildGRPC()
 	return a, nil
 }
 
@@ -169,6 +173,8 @@ func (a *App) mount() {
 	health.Mount(a.Public)
 	health.Mount(a.Admin)
 	a.Admin.HandleHTTP("GET /metrics/prometheus", a.Metrics.Handler())
+	a.Public.Handle("GET /openapi.json", openapi.Serve)
+	a.Admin.Handle("GET /openapi.json", openapi.Serve)
 }
 
 func (a *App) checkDatabase(ctx context.Context) error {
@@ -215,7 +221,7 @@ func (a *App) server(name string, h http.Handler, l config.Listener) *http.Serve
 		// are worth keeping; the public one does not trust them.
 		TrustedRequestID: name == "admin",
 	})
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           wrapped,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -223,6 +229,8 @@ func (a *App) server(name string, h http.Handler, l config.Listener) *http.Serve
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
+	a.serveGRPC(name, srv)
+	return srv
 }
 
 // Serve answers requests until ctx is done, then drains in-flight requests

@@ -1,0 +1,570 @@
+package openapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/warden-iam/warden/api/openapi"
+	"github.com/warden-iam/warden/internal/app"
+	"github.com/warden-iam/warden/internal/config"
+)
+
+// methods are the operation keys of an OpenAPI path item.
+var methods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// doc is the part of the document the route tests read.
+type doc struct {
+	Servers []server            `json:"servers"`
+	Paths   map[string]pathItem `json:"paths"`
+}
+
+type server struct {
+	URL      string `json:"url"`
+	Listener string `json:"x-warden-listener"`
+}
+
+type pathItem struct {
+	Servers []server
+	Ops     map[string]operation // by upper-case method
+}
+
+type operation struct {
+	OperationID string   `json:"operationId"`
+	Listeners   []string `json:"x-warden-listeners"`
+}
+
+func (p *pathItem) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	p.Ops = map[string]operation{}
+	for k, v := range raw {
+		switch {
+		case k == "servers":
+			if err := json.Unmarshal(v, &p.Servers); err != nil {
+				return err
+			}
+		case slices.Contains(methods, k):
+			var o operation
+			if err := json.Unmarshal(v, &o); err != nil {
+				return err
+			}
+			p.Ops[strings.ToUpper(k)] = o
+		}
+	}
+	return nil
+}
+
+func readDoc(t *testing.T) doc {
+	t.Helper()
+	var d doc
+	if err := json.Unmarshal(openapi.Document(), &d); err != nil {
+		t.Fatalf("openapi.json is not valid JSON: %v", err)
+	}
+	return d
+}
+
+func TestDocumentIsValidOpenAPI(t *testing.T) {
+	b := openapi.Document()
+	if !json.Valid(b) {
+		t.Fatal("openapi.json is not valid JSON")
+	}
+	var head struct {
+		OpenAPI string `json:"openapi"`
+	}
+	if err := json.Unmarshal(b, &head); err != nil || head.OpenAPI != "3.0.3" {
+		t.Fatalf("openapi version = %q (%v), want 3.0.3", head.OpenAPI, err)
+	}
+	loader := openapi3.NewLoader()
+	loader.IsExternalRefsAllowed = false
+	d, err := loader.LoadFromData(b)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := d.Validate(context.Background()); err != nil {
+		t.Fatalf("not a valid OpenAPI 3.0 document: %v", err)
+	}
+}
+
+func TestEveryOperationNamesItsListeners(t *testing.T) {
+	d := readDoc(t)
+	byListener := map[string]server{}
+	for _, s := range d.Servers {
+		if s.Listener != "public" && s.Listener != "admin" {
+			t.Fatalf("server %s: x-warden-listener = %q, want public or admin", s.URL, s.Listener)
+		}
+		byListener[s.Listener] = s
+	}
+	if len(byListener) != 2 || len(d.Servers) != 2 {
+		t.Fatalf("want exactly one server per listener, got %+v", d.Servers)
+	}
+	ids := map[string]string{}
+	for path, item := range d.Paths {
+		var pathListeners []string
+		for method, op := range item.Ops {
+			where := method + " " + path
+			if op.OperationID == "" {
+				t.Errorf("%s: no operationId", where)
+			} else if other, dup := ids[op.OperationID]; dup {
+				t.Errorf("%s: operationId %s is also used by %s", where, op.OperationID, other)
+			}
+			ids[op.OperationID] = where
+			ls := slices.Sorted(slices.Values(op.Listeners))
+			if len(ls) == 0 || slices.ContainsFunc(ls, func(l string) bool { _, ok := byListener[l]; return !ok }) ||
+				len(slices.Compact(slices.Clone(ls))) != len(ls) {
+				t.Errorf("%s: x-warden-listeners = %v, want a non-empty set of public and admin", where, op.Listeners)
+				continue
+			}
+			if pathListeners != nil && !slices.Equal(pathListeners, ls) {
+				t.Errorf("%s: operations of one path must share their listeners (%v vs %v)", where, pathListeners, ls)
+			}
+			pathListeners = ls
+		}
+		// A path served by one listener only names that listener's server, so
+		// clients built from the document call the right port.
+		var want []string
+		if len(pathListeners) == 1 {
+			want = pathListeners
+		}
+		var got []string
+		for _, s := range item.Servers {
+			got = append(got, s.Listener)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: path-level servers name listeners %v, want %v", path, got, want)
+		}
+	}
+}
+
+// tinyModel is a permission model for building the app.
+const tinyModel = `class User implements Namespace {}
+class Doc implements Namespace {
+  related: { viewers: User[] }
+}
+`
+
+func newApp(t *testing.T) *app.App {
+	t.Helper()
+	cfg, err := config.Load(config.Sources{
+		Env: func(string) (string, bool) { return "", false },
+		Sets: []string{
+			"serve.public.port=0", "serve.admin.port=0",
+			"dsn=sqlite://" + filepath.Join(t.TempDir(), "w.db"),
+			"permission.namespaces.location=base64://" + base64.StdEncoding.EncodeToString([]byte(tinyModel)),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(context.Background(), app.Options{Config: cfg, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a
+}
+
+// wildcard matches a path segment wildcard, {name} or {name...}, of either
+// syntax.
+var wildcard = regexp.MustCompile(`\{[^}]*\}`)
+
+// routeKey writes "METHOD /path" with wildcards unnamed, so a mux pattern and
+// a documented path compare equal when they match the same requests.
+func routeKey(method, path string) string {
+	return method + " " + wildcard.ReplaceAllString(path, "{}")
+}
+
+func TestDocumentMatchesServedRoutes(t *testing.T) {
+	a := newApp(t)
+	served := map[string][]string{} // route key -> listeners serving it
+	for _, l := range []struct {
+		name    string
+		pattern []string
+	}{{"public", a.Public.Patterns()}, {"admin", a.Admin.Patterns()}} {
+		for _, p := range l.pattern {
+			if p == "/" {
+				continue // the catch-all answering 404
+			}
+			method, path, ok := strings.Cut(p, " ")
+			if !ok || method == "" || !strings.HasPrefix(path, "/") {
+				t.Errorf("%s listener: route %q has no method (or a host); register routes as \"METHOD /path\" so they can be documented", l.name, p)
+				continue
+			}
+			k := routeKey(method, path)
+			served[k] = append(served[k], l.name)
+		}
+	}
+	if len(served) == 0 {
+		t.Fatal("the app serves no routes")
+	}
+	documented := map[string][]string{}
+	for path, item := range readDoc(t).Paths {
+		for method, op := range item.Ops {
+			documented[routeKey(method, path)] = slices.Sorted(slices.Values(op.Listeners))
+		}
+	}
+	for _, k := range sortedKeys(served) {
+		ls := slices.Sorted(slices.Values(served[k]))
+		want, ok := documented[k]
+		switch {
+		case !ok:
+			t.Errorf("%s is served on %v but not documented in api/openapi/openapi.json", k, ls)
+		case !slices.Equal(want, ls):
+			t.Errorf("%s is served on %v but documented (x-warden-listeners) as served on %v", k, ls, want)
+		}
+	}
+	for _, k := range sortedKeys(documented) {
+		if _, ok := served[k]; !ok {
+			t.Errorf("%s is documented but neither listener serves it", k)
+		}
+	}
+}
+
+func TestBothListenersServeTheDocument(t *testing.T) {
+	a := newApp(t)
+	for name, h := range map[string]http.Handler{"public": a.Public, "admin": a.Admin} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: GET /openapi.json = %d", name, rec.Code)
+		}
+		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+			t.Errorf("%s: Content-Type = %q", name, ct)
+		}
+		if !bytes.Equal(rec.Body.Bytes(), openapi.Document()) {
+			t.Errorf("%s: served document differs from the embedded one", name)
+		}
+	}
+}
+
+// operationIDs are the operation ids clients are generated with: those of
+// the Ory-compatible routes keep Ory's names, so Ory's SDKs and code written
+// against them find the same methods.
+var operationIDs = map[string]string{
+	"GET /health/alive":                   "isAlive",
+	"GET /health/ready":                   "isReady",
+	"GET /version":                        "getVersion",
+	"GET /openapi.json":                   "getOpenApiDocument",
+	"GET /metrics/prometheus":             "getMetrics",
+	"GET /relation-tuples":                "getRelationships",
+	"GET /relation-tuples/check":          "checkPermissionOrError",
+	"POST /relation-tuples/check":         "postCheckPermissionOrError",
+	"GET /relation-tuples/check/openapi":  "checkPermission",
+	"POST /relation-tuples/check/openapi": "postCheckPermission",
+	"POST /relation-tuples/batch/check":   "batchCheckPermission",
+	"GET /relation-tuples/expand":         "expandPermissions",
+	"GET /relation-tuples/list-objects":   "listObjects",
+	"GET /relation-tuples/list-subjects":  "listSubjects",
+	"GET /relation-tuples/changes":        "listChanges",
+	"GET /namespaces":                     "listRelationshipNamespaces",
+	"POST /opl/syntax/check":              "checkOplSyntax",
+	"PUT /admin/relation-tuples":          "createRelationship",
+	"PATCH /admin/relation-tuples":        "patchRelationships",
+	"DELETE /admin/relation-tuples":       "deleteRelationships",
+}
+
+func TestOperationIDsAreStable(t *testing.T) {
+	for path, item := range readDoc(t).Paths {
+		for method, op := range item.Ops {
+			k := routeKey(method, path)
+			want, ok := operationIDs[k]
+			if !ok {
+				t.Errorf("%s (%s) is new: add its operationId to operationIDs in this test", k, op.OperationID)
+				continue
+			}
+			if op.OperationID != want {
+				t.Errorf("%s: operationId %s, want %s", k, op.OperationID, want)
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// exchange is one request of TestResponsesMatchTheDocument.
+type exchange struct {
+	listener    string // "public" or "admin"
+	method      string
+	target      string // path and query
+	contentType string
+	body        string
+	want        int // expected status
+}
+
+// TestResponsesMatchTheDocument sends requests to every documented
+// operation and checks each answer against the document: its status is
+// documented for that operation, its body validates against the schema given
+// for that status and carries no field the schema does not name, a documented
+// X-Snaptoken header is sent, and a response documented without content has
+// none.
+func TestResponsesMatchTheDocument(t *testing.T) {
+	a := newApp(t)
+	handlers := map[string]http.Handler{"public": a.Public, "admin": a.Admin}
+	const (
+		alice = `{"namespace":"Doc","object":"readme","relation":"viewers","subject_id":"alice"}`
+		eve   = `{"namespace":"Doc","object":"readme","relation":"viewers","subject_id":"eve"}`
+		check = "namespace=Doc&object=readme&relation=viewers&subject_id="
+	)
+	exchanges := []exchange{
+		// writes first, so the reads below have something to find
+		{"admin", "PUT", "/admin/relation-tuples", "application/json", alice, 201},
+		{"admin", "PUT", "/admin/relation-tuples", "application/json",
+			`{"namespace":"Doc","object":"guide","relation":"viewers","subject_set":{"namespace":"User","object":"bob","relation":""}}`, 201},
+		{"admin", "PUT", "/admin/relation-tuples", "application/json", `{"namespace":"Nope","object":"x","relation":"r","subject_id":"a"}`, 404},
+		{"admin", "PUT", "/admin/relation-tuples", "text/plain", alice, 415},
+		{"admin", "PATCH", "/admin/relation-tuples", "application/json",
+			`[{"action":"insert","relation_tuple":{"namespace":"Doc","object":"old","relation":"viewers","subject_id":"alice"}}]`, 204},
+		{"admin", "PATCH", "/admin/relation-tuples", "application/json", `[{"action":"upsert","relation_tuple":` + alice + `}]`, 400},
+		{"admin", "DELETE", "/admin/relation-tuples?namespace=Doc&object=old", "", "", 204},
+		{"admin", "DELETE", "/admin/relation-tuples", "", "", 400},
+
+		{"public", "GET", "/health/alive", "", "", 200},
+		{"admin", "GET", "/health/ready", "", "", 200},
+		{"public", "GET", "/version", "", "", 200},
+		{"admin", "GET", "/openapi.json", "", "", 200},
+		{"admin", "GET", "/metrics/prometheus", "", "", 200},
+
+		{"public", "GET", "/relation-tuples?namespace=Doc&page_size=1", "", "", 200},
+		{"public", "GET", "/relation-tuples?subject_set.namespace=User", "", "", 400},
+		{"public", "GET", "/relation-tuples?namespace=Nope", "", "", 404},
+		{"public", "GET", "/relation-tuples/check?" + check + "alice", "", "", 200},
+		{"public", "GET", "/relation-tuples/check?" + check + "eve", "", "", 403},
+		{"public", "GET", "/relation-tuples/check?" + check + "alice&max-depth=-1", "", "", 400},
+		{"public", "POST", "/relation-tuples/check", "application/json", alice, 200},
+		{"public", "POST", "/relation-tuples/check", "application/json", eve, 403},
+		{"public", "POST", "/relation-tuples/check", "text/plain", alice, 415},
+		{"admin", "GET", "/relation-tuples/check/openapi?" + check + "eve", "", "", 200},
+		{"admin", "GET", "/relation-tuples/check/openapi?namespace=Nope&object=x&relation=r&subject_id=a", "", "", 404},
+		{"admin", "POST", "/relation-tuples/check/openapi?snaptoken=bogus", "application/json", alice, 400},
+		{"admin", "POST", "/relation-tuples/check/openapi", "application/json", eve, 200},
+		{"public", "POST", "/relation-tuples/batch/check", "application/json",
+			`{"tuples":[` + alice + `,` + eve + `,{"namespace":"Nope","object":"x","relation":"r","subject_id":"a"}]}`, 200},
+		{"public", "GET", "/relation-tuples/expand?namespace=Doc&object=readme&relation=viewers", "", "", 200},
+		{"public", "GET", "/relation-tuples/expand?namespace=Doc", "", "", 400},
+		{"public", "GET", "/relation-tuples/list-objects?namespace=Doc&relation=viewers&subject_id=alice", "", "", 200},
+		{"public", "GET", "/relation-tuples/list-objects?namespace=Doc", "", "", 400},
+		{"public", "GET", "/relation-tuples/list-subjects?namespace=Doc&object=guide&relation=viewers", "", "", 200},
+		{"public", "GET", "/relation-tuples/list-subjects?namespace=Nope&object=x&relation=r", "", "", 404},
+		{"public", "GET", "/relation-tuples/changes?page_size=2", "", "", 200},
+		{"public", "GET", "/relation-tuples/changes?wait=5m", "", "", 400},
+		{"public", "GET", "/namespaces", "", "", 200},
+		{"public", "POST", "/opl/syntax/check", "text/plain", "class Doc implements Namespace {", 200},
+	}
+
+	var spec map[string]any
+	if err := json.Unmarshal(openapi.Document(), &spec); err != nil {
+		t.Fatal(err)
+	}
+	res, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapi.Document()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const docURL = "mem://warden/openapi.json"
+	compiler := jsonschema.NewCompiler()
+	compiler.AssertFormat()
+	if err := compiler.AddResource(docURL, res); err != nil {
+		t.Fatal(err)
+	}
+	paths := spec["paths"].(map[string]any)
+	exercised := map[string]bool{}
+	for _, x := range exchanges {
+		name := x.listener + " " + x.method + " " + x.target
+		var body io.Reader
+		if x.body != "" {
+			body = strings.NewReader(x.body)
+		}
+		req := httptest.NewRequest(x.method, x.target, body)
+		if x.contentType != "" {
+			req.Header.Set("Content-Type", x.contentType)
+		}
+		rec := httptest.NewRecorder()
+		handlers[x.listener].ServeHTTP(rec, req)
+		if rec.Code != x.want {
+			t.Errorf("%s: status %d, want %d: %s", name, rec.Code, x.want, rec.Body)
+			continue
+		}
+		tmpl := documentedPath(paths, req.URL.Path)
+		op, _ := lookup(paths, tmpl, strings.ToLower(x.method)).(map[string]any)
+		if op == nil {
+			t.Errorf("%s: no documented operation", name)
+			continue
+		}
+		exercised[routeKey(x.method, tmpl)] = true
+		ptr := "/paths/" + pointerToken(tmpl) + "/" + strings.ToLower(x.method) + "/responses/" + strconv.Itoa(rec.Code)
+		resp, ptr := resolve(spec, ptr)
+		if resp == nil {
+			t.Errorf("%s: status %d is not documented for %s %s", name, rec.Code, x.method, tmpl)
+			continue
+		}
+		if hs, _ := resp["headers"].(map[string]any); hs["X-Snaptoken"] != nil && rec.Header().Get("X-Snaptoken") == "" {
+			t.Errorf("%s: the documented X-Snaptoken header is missing", name)
+		}
+		content, _ := resp["content"].(map[string]any)
+		if content == nil {
+			if rec.Body.Len() != 0 {
+				t.Errorf("%s: documented without content, but answered %q", name, rec.Body)
+			}
+			continue
+		}
+		mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type"))
+		media, _ := content[mt].(map[string]any)
+		if media == nil {
+			t.Errorf("%s: answered %s, documented %v", name, mt, sortedKeys(content))
+			continue
+		}
+		if mt != "application/json" {
+			continue
+		}
+		schemaPtr := ptr + "/content/" + pointerToken(mt) + "/schema"
+		sch, err := compiler.Compile(docURL + "#" + schemaPtr)
+		if err != nil {
+			t.Fatalf("%s: compile %s: %v", name, schemaPtr, err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(rec.Body.Bytes()))
+		if err != nil {
+			t.Errorf("%s: body is not JSON: %v", name, err)
+			continue
+		}
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("%s: body %s does not match the documented schema: %v", name, rec.Body, err)
+		}
+		var plain any
+		_ = json.Unmarshal(rec.Body.Bytes(), &plain)
+		for _, f := range undocumentedFields(spec, media["schema"], plain, "body") {
+			t.Errorf("%s: %s is sent but not documented", name, f)
+		}
+	}
+
+	// The readiness probe's 503, with the database gone.
+	a.Close()
+	rec := httptest.NewRecorder()
+	a.Public.ServeHTTP(rec, httptest.NewRequest("GET", "/health/ready", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("readiness with the database closed: %d", rec.Code)
+	} else {
+		sch, err := compiler.Compile(docURL + "#/paths/~1health~1ready/get/responses/503/content/application~1json/schema")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(rec.Body.Bytes()))
+		if err := sch.Validate(inst); err != nil {
+			t.Errorf("readiness 503 body %s: %v", rec.Body, err)
+		}
+	}
+
+	for path, item := range readDoc(t).Paths {
+		for method := range item.Ops {
+			if k := routeKey(method, path); !exercised[k] {
+				t.Errorf("%s is documented but no exchange of this test exercises it: add one", k)
+			}
+		}
+	}
+}
+
+// documentedPath returns the documented path template that matches the
+// request path, or the path itself.
+func documentedPath(paths map[string]any, path string) string {
+	if _, ok := paths[path]; ok {
+		return path
+	}
+	for tmpl := range paths {
+		re := "^" + wildcard.ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$"
+		if regexp.MustCompile(re).MatchString(path) {
+			return tmpl
+		}
+	}
+	return path
+}
+
+// pointerToken escapes s as one JSON pointer token inside a URI fragment.
+func pointerToken(s string) string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+	return url.PathEscape(s)
+}
+
+// lookup walks the document along keys.
+func lookup(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// resolve returns the object at the JSON pointer ptr, following a $ref
+// there, and the pointer it was finally found at.
+func resolve(spec map[string]any, ptr string) (map[string]any, string) {
+	var keys []string
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		tok, _ = url.PathUnescape(tok)
+		keys = append(keys, strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~"))
+	}
+	m, _ := lookup(spec, keys...).(map[string]any)
+	if ref, ok := m["$ref"].(string); ok {
+		return resolve(spec, strings.TrimPrefix(ref, "#"))
+	}
+	return m, ptr
+}
+
+// undocumentedFields lists the object members of v that schema does not
+// name (in schemas that list properties and allow no additional ones).
+func undocumentedFields(spec map[string]any, schema, v any, at string) []string {
+	s, _ := schema.(map[string]any)
+	if ref, ok := s["$ref"].(string); ok {
+		s, _ = resolve(spec, strings.TrimPrefix(ref, "#"))
+	}
+	if s == nil {
+		return nil
+	}
+	var out []string
+	switch v := v.(type) {
+	case map[string]any:
+		props, _ := s["properties"].(map[string]any)
+		_, open := s["additionalProperties"]
+		open = open || props == nil
+		for _, k := range sortedKeys(v) {
+			p, ok := props[k]
+			if !ok {
+				if !open {
+					out = append(out, at+"."+k)
+				}
+				continue
+			}
+			out = append(out, undocumentedFields(spec, p, v[k], at+"."+k)...)
+		}
+	case []any:
+		for i, e := range v {
+			out = append(out, undocumentedFields(spec, s["items"], e, at+"["+strconv.Itoa(i)+"]")...)
+		}
+	}
+	return out
+}
