@@ -17,6 +17,7 @@ import (
 	"github.com/warden-iam/warden/api/openapi"
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/permission"
+	"github.com/warden-iam/warden/internal/permission/grpcapi"
 	"github.com/warden-iam/warden/internal/storage"
 	"github.com/warden-iam/warden/internal/storage/migrations"
 	"github.com/warden-iam/warden/internal/storage/sqldb"
@@ -229,7 +230,6 @@ func (a *App) server(name string, h http.Handler, l config.Listener) *http.Serve
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
-	a.serveGRPC(name, srv)
 	return srv
 }
 
@@ -250,9 +250,21 @@ func (a *App) Serve(ctx context.Context) error {
 		bg.Add(1)
 		go func() { defer bg.Done(); fn(bgCtx) }()
 	}
-	errs := make(chan error, 2)
-	go func() { errs <- a.publicSrv.Serve(a.publicLn) }()
-	go func() { errs <- a.adminSrv.Serve(a.adminLn) }()
+	type port struct {
+		srv  *http.Server
+		grpc *grpcapi.Server
+		mux  *connMux
+	}
+	ports := []port{
+		{a.publicSrv, a.grpcServers["public"], newConnMux(a.publicLn)},
+		{a.adminSrv, a.grpcServers["admin"], newConnMux(a.adminLn)},
+	}
+	errs := make(chan error, 2*len(ports))
+	for _, p := range ports {
+		go p.mux.run()
+		go func() { errs <- p.srv.Serve(p.mux.http) }()
+		go func() { errs <- p.grpc.Serve(p.mux.grpc) }()
+	}
 	a.banner()
 
 	var serveErr error
@@ -267,15 +279,30 @@ func (a *App) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	var shutdownErr error
 	var mu sync.Mutex
-	for _, s := range []*http.Server{a.publicSrv, a.adminSrv} {
-		wg.Add(1)
+	fail := func(err error) {
+		mu.Lock()
+		shutdownErr = fmt.Errorf("requests still running after %s: %w", timeout, err)
+		mu.Unlock()
+	}
+	for _, p := range ports {
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if err := s.Shutdown(sctx); err != nil {
-				s.Close()
-				mu.Lock()
-				shutdownErr = fmt.Errorf("requests still running after %s: %w", timeout, err)
-				mu.Unlock()
+			if err := p.srv.Shutdown(sctx); err != nil {
+				p.srv.Close()
+				fail(err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			p.grpc.Drain()
+			stopped := make(chan struct{})
+			go func() { p.grpc.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-sctx.Done():
+				p.grpc.Stop()
+				fail(sctx.Err())
 			}
 		}()
 	}

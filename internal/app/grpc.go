@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"strings"
 	"time"
 
@@ -21,8 +20,9 @@ import (
 type grpcServers map[string]*grpcapi.Server
 
 // buildGRPC builds the gRPC server of each listener: the permission read
-// services on public, read and write on admin. server() mounts them on the
-// HTTP servers, so gRPC and REST share the ports.
+// services on public, read and write on admin. Serve splits each port's
+// connections between it and the HTTP server (connmux.go), so gRPC and REST
+// share the ports.
 func (a *App) buildGRPC() {
 	m := newGRPCMetrics(a.Metrics.Registry)
 	build := func(name string, l config.Listener, extra ...grpcapi.Option) *grpcapi.Server {
@@ -46,34 +46,6 @@ func (a *App) buildGRPC() {
 		"public": build("public", a.Config.Serve.Public),
 		"admin":  build("admin", a.Config.Serve.Admin, grpcapi.WithWrite()),
 	}
-}
-
-// serveGRPC makes srv speak HTTP/1.1 and HTTP/2 (unencrypted too, as gRPC
-// clients without TLS do) and hands gRPC requests to the listener's gRPC
-// server ahead of the REST middleware; the rest go to srv's handler. When srv
-// shuts down, the gRPC server drains.
-func (a *App) serveGRPC(name string, srv *http.Server) {
-	g := a.grpcServers[name]
-	if g == nil {
-		return
-	}
-	rest := srv.Handler
-	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isGRPC(r) {
-			g.ServeHTTP(w, r)
-			return
-		}
-		rest.ServeHTTP(w, r)
-	})
-	srv.Protocols = new(http.Protocols)
-	srv.Protocols.SetHTTP1(true)
-	srv.Protocols.SetHTTP2(true)
-	srv.Protocols.SetUnencryptedHTTP2(true)
-	srv.RegisterOnShutdown(g.Drain)
-}
-
-func isGRPC(r *http.Request) bool {
-	return r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
 }
 
 // grpcMetrics count gRPC calls next to the HTTP metrics.
