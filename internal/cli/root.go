@@ -60,7 +60,8 @@ It keeps its data in ./warden-data (or $WARDEN_DATA_DIR) and listens on
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(), newMigrate(), newVersion(), newConfigCmd())
+	root.AddCommand(newServe(), newMigrate(), newVersion(), newConfigCmd(),
+		newRelationTuples(), newCheck(), newExpand(), newNamespaces())
 	return root
 }
 

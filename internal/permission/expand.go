@@ -21,20 +21,23 @@ type Tree struct {
 // maxExpandSize bounds the tuples one expansion reads.
 const maxExpandSize = 4000
 
-// Expand returns the tree of subjects of set, up to the depth budget.
-func (s *Service) Expand(ctx context.Context, set tuple.SubjectSet, o CheckOptions) (*Tree, error) {
+// Expand returns the tree of subjects of set, up to the depth budget, and the
+// snaptoken of the revision it read.
+func (s *Service) Expand(ctx context.Context, set tuple.SubjectSet, o CheckOptions) (*Tree, Snaptoken, error) {
 	if set.Namespace == "" || set.Object == "" || set.Relation == "" {
-		return nil, fmt.Errorf("%w: namespace, object and relation are required", ErrInvalidTuple)
+		return nil, "", fmt.Errorf("%w: namespace, object and relation are required", ErrInvalidTuple)
 	}
 	if err := s.Model().validate(set.Namespace, set.Relation); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if _, err := s.revision(ctx, o.Snaptoken); err != nil {
-		return nil, err
+	rev, err := s.revision(ctx, o.Snaptoken)
+	if err != nil {
+		return nil, "", err
 	}
 	budget := maxExpandSize
 	seen := map[tuple.SubjectSet]bool{}
-	return s.expandNode(ctx, set, s.depth(o), seen, &budget)
+	tree, err := s.expandNode(ctx, set, s.depth(o), seen, &budget)
+	return tree, EncodeSnaptoken(rev), err
 }
 
 func (s *Service) expandNode(ctx context.Context, set tuple.SubjectSet, depth int, seen map[tuple.SubjectSet]bool, budget *int) (*Tree, error) {

@@ -210,10 +210,11 @@ func (h *Handler) expand(w http.ResponseWriter, r *http.Request) error {
 		return httpError(err)
 	}
 	set := tuple.SubjectSet{Namespace: v.Get("namespace"), Object: v.Get("object"), Relation: v.Get("relation")}
-	tree, err := h.s.Expand(r.Context(), set, o)
+	tree, tok, err := h.s.Expand(r.Context(), set, o)
 	if err != nil {
 		return httpError(err)
 	}
+	w.Header().Set(SnaptokenHeader, string(tok))
 	web.WriteJSON(w, http.StatusOK, tree)
 	return nil
 }

@@ -180,9 +180,11 @@ func (c *cycles) Check(ctx context.Context, r *Request) ([]Result, error) {
 	return out, nil
 }
 
-// cache remembers answers per (revision, object, relation, subject). Member is
-// always kept; NotMember only when no cycle was cut while computing it;
-// Unknown never (a larger budget may find an answer).
+// cache remembers answers per (revision, object, relation, subject) with the
+// depth budget they were computed with, and answers only requests with at
+// least that budget, so an answer never depends on which checks ran before.
+// Member is always kept; NotMember only when no cycle was cut while computing
+// it; Unknown never (a larger budget may find an answer).
 type cache struct {
 	next  Checker
 	store *resultCache
@@ -193,7 +195,7 @@ func (c *cache) Check(ctx context.Context, r *Request) ([]Result, error) {
 	out := make([]Result, len(r.Objects))
 	var miss []int
 	for i, o := range r.Objects {
-		if v, ok := c.store.get(key{r.Revision, r.Namespace, o, r.Relation, subj}); ok {
+		if v, ok := c.store.get(key{r.Revision, r.Namespace, o, r.Relation, subj}, r.Depth); ok {
 			out[i] = v
 		} else {
 			miss = append(miss, i)
@@ -220,7 +222,7 @@ func (c *cache) Check(ctx context.Context, r *Request) ([]Result, error) {
 	for k, i := range miss {
 		out[i] = sub[k]
 		if sub[k] == Member || (sub[k] == NotMember && clean) {
-			c.store.put(key{r.Revision, r.Namespace, r.Objects[i], r.Relation, subj}, sub[k])
+			c.store.put(key{r.Revision, r.Namespace, r.Objects[i], r.Relation, subj}, sub[k], r.Depth)
 		}
 	}
 	return out, nil
@@ -237,13 +239,19 @@ type resultCache struct {
 
 type cacheShard struct {
 	mu sync.RWMutex
-	m  map[key]Result
+	m  map[key]cached
+}
+
+// cached is an answer and the smallest depth budget it is known to hold for.
+type cached struct {
+	res   Result
+	depth int
 }
 
 func newResultCache(entries int) *resultCache {
 	c := &resultCache{seed: maphash.MakeSeed(), perShard: max(1, entries/64)}
 	for i := range c.shards {
-		c.shards[i].m = map[key]Result{}
+		c.shards[i].m = map[key]cached{}
 	}
 	return c
 }
@@ -257,20 +265,27 @@ func (c *resultCache) shard(k key) *cacheShard {
 	return &c.shards[h.Sum64()%64]
 }
 
-func (c *resultCache) get(k key) (Result, bool) {
+func (c *resultCache) get(k key, depth int) (Result, bool) {
 	s := c.shard(k)
 	s.mu.RLock()
 	v, ok := s.m[k]
 	s.mu.RUnlock()
-	return v, ok
+	if !ok || v.depth > depth {
+		return NotMember, false
+	}
+	return v.res, true
 }
 
-func (c *resultCache) put(k key, v Result) {
+func (c *resultCache) put(k key, v Result, depth int) {
 	s := c.shard(k)
 	s.mu.Lock()
+	if old, ok := s.m[k]; ok && old.depth <= depth {
+		s.mu.Unlock()
+		return
+	}
 	if len(s.m) >= c.perShard {
 		clear(s.m)
 	}
-	s.m[k] = v
+	s.m[k] = cached{v, depth}
 	s.mu.Unlock()
 }

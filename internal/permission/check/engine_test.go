@@ -159,3 +159,23 @@ func TestKetoScenarios(t *testing.T) {
 		}
 	})
 }
+
+// An answer must not depend on which checks ran before: a cached answer
+// found with a large budget may not serve a request with a smaller one.
+func TestCachedAnswersRespectTheDepthBudget(t *testing.T) {
+	head, _ := engineFor(t, `class User implements Namespace {}
+class Group implements Namespace { related: { members: (User | SubjectSet<Group, "members">)[] } }`, false,
+		[]string{"Group:a#members@Group:b#members", "Group:b#members@Group:c#members", "Group:c#members@User:u"}, ChainOptions{})
+	fresh, _ := engineFor(t, `class User implements Namespace {}
+class Group implements Namespace { related: { members: (User | SubjectSet<Group, "members">)[] } }`, false,
+		[]string{"Group:a#members@Group:b#members", "Group:b#members@Group:c#members", "Group:c#members@User:u"}, ChainOptions{})
+	if got := checkOne(t, head, "Group:a#members@User:u", 10); got != Member {
+		t.Fatalf("deep check: %v", got)
+	}
+	for d := 1; d <= 4; d++ {
+		want := checkOne(t, fresh, "Group:a#members@User:u", d)
+		if got := checkOne(t, head, "Group:a#members@User:u", d); got != want {
+			t.Errorf("max depth %d: %v after a deeper check, %v on a fresh engine", d, got, want)
+		}
+	}
+}

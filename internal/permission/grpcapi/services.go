@@ -71,7 +71,7 @@ func (a *readAPI) Expand(ctx context.Context, req *rts.ExpandRequest) (*rts.Expa
 		return nil, fmt.Errorf("%w: expand needs a subject set (namespace, object and relation), not a subject id", permission.ErrInvalidTuple)
 	}
 	set := tuple.SubjectSet{Namespace: ref.Set.GetNamespace(), Object: ref.Set.GetObject(), Relation: ref.Set.GetRelation()}
-	tree, err := a.svc.Expand(ctx, set, permission.CheckOptions{
+	tree, _, err := a.svc.Expand(ctx, set, permission.CheckOptions{
 		MaxDepth: maxDepth(req.GetMaxDepth()), Snaptoken: permission.Snaptoken(req.GetSnaptoken())})
 	if err != nil {
 		return nil, err
