@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -102,6 +103,8 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 	fs.StringVar(&cfg.Options.Relation, "relation", "owner", "relation written and checked by C1, C4 and C5")
 	fs.StringVar(&cfg.Options.DecisionPath, "decision-path", "/bench", "O4: path requested under /decisions (a rule must match it)")
 	fs.IntVar(&cfg.Options.SeedIdentities, "seed-identities", 250, "K4: create identities until the first page holds this many")
+	fs.StringVar(&cfg.Options.Fixtures, "fixtures", "", "permission dataset fixtures file (bench/cmd/dataset): C1, C2 and C3* check its ids (default: they create small fixtures through the API)")
+	fs.IntVar(&cfg.Options.C5CheckEvery, "c5-check-every", 10, "C5: follow every K-th write of a worker with a check at its snaptoken that must be allowed (0 = never)")
 	fs.StringVar(&cfg.Binary, "binary", "", "X1: server binary to start")
 	fs.IntVar(&cfg.Runs, "runs", 5, "X1: number of cold starts")
 
@@ -235,6 +238,14 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 	}
 	if cfg.Options.SeedIdentities < 0 {
 		bad("--seed-identities must not be negative")
+	}
+	if cfg.Options.C5CheckEvery < 0 {
+		bad("--c5-check-every must not be negative")
+	}
+	if f := cfg.Options.Fixtures; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			bad("--fixtures: %v", err)
+		}
 	}
 
 	// X1.

@@ -75,15 +75,22 @@ const errBodyKeep = 512
 // worker's next Do. The body is always closed, so the connection returns to
 // the pool.
 func (w *Worker) Do(req *http.Request, keepBody bool) (int, []byte, error) {
+	status, _, body, err := w.DoHeader(req, keepBody)
+	return status, body, err
+}
+
+// DoHeader is Do that also returns the response header (nil on a transport
+// error).
+func (w *Worker) DoHeader(req *http.Request, keepBody bool) (int, http.Header, []byte, error) {
 	resp, err := w.client.HTTP.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if !keepBody && ok {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
-		return resp.StatusCode, nil, err
+		return resp.StatusCode, resp.Header, nil, err
 	}
 	limit := int64(maxBody)
 	if !keepBody {
@@ -94,7 +101,7 @@ func (w *Worker) Do(req *http.Request, keepBody bool) (int, []byte, error) {
 	if err == nil && !keepBody {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxBody))
 	}
-	return resp.StatusCode, w.buf.Bytes(), err
+	return resp.StatusCode, resp.Header, w.buf.Bytes(), err
 }
 
 // Result is what one operation reports. Err == nil means success. A non-nil Err

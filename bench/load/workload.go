@@ -38,6 +38,13 @@ type Options struct {
 	Relation       string `json:"relation"`        // relation written and checked by C1, C4 and C5
 	DecisionPath   string `json:"decision_path"`   // path after /decisions for O4
 	SeedIdentities int    `json:"seed_identities"` // K4 creates identities until a page holds this many
+	// Fixtures is the fixtures file of a loaded permission dataset
+	// (bench/cmd/dataset); C1, C2 and C3* check its ids. Empty: those
+	// workloads create small fixtures of their own.
+	Fixtures string `json:"fixtures,omitempty"`
+	// C5CheckEvery: every C5CheckEvery-th write of a worker is followed by a
+	// check at the write's snaptoken, which must be allowed (0 = never).
+	C5CheckEvery int `json:"c5_check_every"`
 }
 
 // Env is what a workload's Setup gets.

@@ -331,8 +331,9 @@ func (a *App) Close() error {
 func (a *App) banner() {
 	c := a.Config
 	fmt.Fprintf(a.out, "Warden %s is ready\n", version.String())
-	fmt.Fprintf(a.out, "  public API   %s\n", c.Serve.Public.BaseURL)
-	fmt.Fprintf(a.out, "  admin API    %s  (metrics at /metrics/prometheus)\n", c.Serve.Admin.BaseURL)
+	fmt.Fprintf(a.out, "  public API   %s  (REST and gRPC)\n", c.Serve.Public.BaseURL)
+	fmt.Fprintf(a.out, "  admin API    %s  (REST and gRPC; metrics at /metrics/prometheus)\n", c.Serve.Admin.BaseURL)
+	fmt.Fprintf(a.out, "  API document %sopenapi.json\n", c.Serve.Public.BaseURL)
 	fmt.Fprintf(a.out, "  health       %shealth/ready\n", c.Serve.Public.BaseURL)
 	fmt.Fprintf(a.out, "  database     %s\n", sqldb.Redact(c.DSN))
 	if len(c.Files) > 0 {
