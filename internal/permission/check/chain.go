@@ -44,6 +44,10 @@ type visit struct {
 	mu         sync.Mutex
 	inProgress map[key]struct{}
 	cuts       atomic.Int64
+	// root is the top-level request. Its answer is sound even when cycles
+	// were cut below it (a cut node's own evaluation covers its other
+	// paths); only the answers of sub-requests under a cut are incomplete.
+	root *Request
 }
 
 type visitKey struct{}
@@ -62,8 +66,7 @@ type top struct {
 }
 
 type flightResult struct {
-	res     []Result
-	tainted bool
+	res []Result
 }
 
 func (t *top) Check(ctx context.Context, r *Request) ([]Result, error) {
@@ -77,9 +80,9 @@ func (t *top) Check(ctx context.Context, r *Request) ([]Result, error) {
 			return flightResult{}, ctx.Err()
 		}
 		defer func() { <-t.sem }()
-		v := &visit{inProgress: map[key]struct{}{}}
+		v := &visit{inProgress: map[key]struct{}{}, root: r}
 		res, err := t.next.Check(context.WithValue(ctx, visitKey{}, v), r)
-		return flightResult{res, v.cuts.Load() > 0}, err
+		return flightResult{res}, err
 	}
 	out, err, shared := t.group.Do(flightKey(r), func() (any, error) { return run() })
 	if err != nil {
@@ -218,7 +221,7 @@ func (c *cache) Check(ctx context.Context, r *Request) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	clean := v == nil || v.cuts.Load() == before
+	clean := v == nil || v.cuts.Load() == before || r == v.root
 	for k, i := range miss {
 		out[i] = sub[k]
 		if sub[k] == Member || (sub[k] == NotMember && clean) {
