@@ -44,9 +44,10 @@ type visit struct {
 	mu         sync.Mutex
 	inProgress map[key]struct{}
 	cuts       atomic.Int64
-	// root is the top-level request. Its answer is sound even when cycles
-	// were cut below it (a cut node's own evaluation covers its other
-	// paths); only the answers of sub-requests under a cut are incomplete.
+	// root is the top-level request. With a single object its answer is
+	// sound even when cycles were cut below it (a cut node's own evaluation
+	// covers its other paths); the answers of sub-requests under a cut, and
+	// of the objects of a many-object root, may be false denials.
 	root *Request
 }
 
@@ -82,7 +83,26 @@ func (t *top) Check(ctx context.Context, r *Request) ([]Result, error) {
 		defer func() { <-t.sem }()
 		v := &visit{inProgress: map[key]struct{}{}, root: r}
 		res, err := t.next.Check(context.WithValue(ctx, visitKey{}, v), r)
-		return flightResult{res}, err
+		if err != nil || len(r.Objects) == 1 || v.cuts.Load() == 0 {
+			return flightResult{res}, err
+		}
+		// A cycle was cut while many objects were evaluated together: an
+		// object reached through a sibling may have been denied wrongly.
+		// Members are sure; ask again about each denied object on its own.
+		for i, got := range res {
+			if got != NotMember {
+				continue
+			}
+			one := &Request{Namespace: r.Namespace, Objects: r.Objects[i : i+1], Relation: r.Relation,
+				Subject: r.Subject, Depth: r.Depth, Revision: r.Revision}
+			v1 := &visit{inProgress: map[key]struct{}{}, root: one}
+			sub, err := t.next.Check(context.WithValue(ctx, visitKey{}, v1), one)
+			if err != nil {
+				return flightResult{}, err
+			}
+			res[i] = sub[0]
+		}
+		return flightResult{res}, nil
 	}
 	out, err, shared := t.group.Do(flightKey(r), func() (any, error) { return run() })
 	if err != nil {
@@ -221,7 +241,7 @@ func (c *cache) Check(ctx context.Context, r *Request) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	clean := v == nil || v.cuts.Load() == before || r == v.root
+	clean := v == nil || v.cuts.Load() == before || (r == v.root && len(r.Objects) == 1)
 	for k, i := range miss {
 		out[i] = sub[k]
 		if sub[k] == Member || (sub[k] == NotMember && clean) {

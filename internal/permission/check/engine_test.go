@@ -179,3 +179,30 @@ class Group implements Namespace { related: { members: (User | SubjectSet<Group,
 		}
 	}
 }
+
+// Objects checked together that reach each other (a DAG, not a cycle) must
+// get the same answers as when checked one by one.
+func TestManyObjectsReachingEachOther(t *testing.T) {
+	src := `class User implements Namespace {}
+class Folder implements Namespace {
+  related: { parents: Folder[]; viewers: User[] }
+  permits = { view: (ctx: Context): boolean => this.related.viewers.includes(ctx.subject) || this.related.parents.traverse((p) => p.permits.view(ctx)) }
+}`
+	tuples := []string{"Folder:child#parents@Folder:mid", "Folder:mid#parents@Folder:top", "Folder:top#viewers@User:u",
+		"Folder:other#parents@Folder:child"}
+	head, _ := engineFor(t, src, false, tuples, ChainOptions{})
+	objs := []string{"other", "child", "mid", "top"}
+	res, err := head.Check(context.Background(), &Request{Namespace: "Folder", Objects: objs, Relation: "view",
+		Subject: tuple.Subject{Set: &tuple.SubjectSet{Namespace: "User", Object: "u"}}, Depth: 10, Revision: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range objs {
+		if res[i] != Member {
+			t.Errorf("Folder:%s#view: %v in a batch, want member", o, res[i])
+		}
+		if got := checkOne(t, head, "Folder:"+o+"#view@User:u", 10); got != Member {
+			t.Errorf("Folder:%s#view alone after the batch: %v", o, got)
+		}
+	}
+}
