@@ -50,6 +50,20 @@ func TestParseArgs(t *testing.T) {
 	if cfg.Warmup != 2*time.Second {
 		t.Fatalf("warmup %s", cfg.Warmup)
 	}
+	if cfg.Options.Fixtures != "" || cfg.Options.C5CheckEvery != 10 {
+		t.Fatalf("permission options %+v", cfg.Options)
+	}
+	fx := filepath.Join(t.TempDir(), "fixtures.json")
+	if err := os.WriteFile(fx, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = ParseArgs([]string{"--public", "http://127.0.0.1:1", "--fixtures", fx, "--c5-check-every", "3", "A1"}, testTable(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Options.Fixtures != fx || cfg.Options.C5CheckEvery != 3 {
+		t.Fatalf("permission options %+v", cfg.Options)
+	}
 
 	cfg, err = ParseArgs([]string{"--public", "http://localhost:1", "--admin", "http://[::1]:2", "--permission-read", "http://127.0.0.1:4466",
 		"--permission-write", "http://127.0.0.1:4467", "--oauth2-public", "http://127.0.0.1:4444", "--oauth2-admin", "http://127.0.0.1:4445",
@@ -94,6 +108,8 @@ func TestParseArgsBounds(t *testing.T) {
 		"X1 bad args":           {"--public", "http://127.0.0.1:1", "--binary", "/bin/true", "--args", "'open", "X1"},
 		"pid that is not there": {"--public", "http://127.0.0.1:1", "--pid", "999999999", "A1"},
 		"unknown flag":          {"--public", "http://127.0.0.1:1", "--nope", "A1"},
+		"missing fixtures":      {"--public", "http://127.0.0.1:1", "--fixtures", "/does/not/exist.json", "A1"},
+		"negative c5 checks":    {"--public", "http://127.0.0.1:1", "--c5-check-every", "-1", "A1"},
 	}
 	for name, args := range bad {
 		if _, err := ParseArgs(args, testTable(), io.Discard); err == nil {

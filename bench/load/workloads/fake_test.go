@@ -22,8 +22,7 @@ type fakeServer struct {
 	passwords  map[string]string // email -> password ("" when none)
 	identities []map[string]any
 	sessions   map[string]bool
-	tuples     map[string]bool
-	writes     int
+	fakePermissions
 }
 
 func newFake(t *testing.T) (*fakeServer, *httptest.Server) {
@@ -32,8 +31,8 @@ func newFake(t *testing.T) (*fakeServer, *httptest.Server) {
 		tokens:    map[string]bool{},
 		passwords: map[string]string{},
 		sessions:  map[string]bool{},
-		tuples:    map[string]bool{},
 	}
+	f.fakePermissions.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/alive", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"ok"}`)) })
 	mux.HandleFunc("POST /admin/clients", f.createClient)
@@ -47,6 +46,7 @@ func newFake(t *testing.T) (*fakeServer, *httptest.Server) {
 	mux.HandleFunc("POST /self-service/login", f.login)
 	mux.HandleFunc("GET /sessions/whoami", f.whoami)
 	mux.HandleFunc("PUT /admin/relation-tuples", f.writeTuple)
+	mux.HandleFunc("PATCH /admin/relation-tuples", f.patchTuples)
 	mux.HandleFunc("GET /relation-tuples/check", f.check)
 	mux.HandleFunc("POST /relation-tuples/batch/check", f.batchCheck)
 	mux.HandleFunc("GET /decisions/bench", func(w http.ResponseWriter, r *http.Request) {})
@@ -200,68 +200,4 @@ func (f *fakeServer) whoami(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reply(w, http.StatusOK, map[string]any{"active": true})
-}
-
-type fakeTuple struct {
-	Namespace string `json:"namespace"`
-	Object    string `json:"object"`
-	Relation  string `json:"relation"`
-	SubjectID string `json:"subject_id"`
-}
-
-func (t fakeTuple) key() string {
-	return t.Namespace + ":" + t.Object + "#" + t.Relation + "@" + t.SubjectID
-}
-
-func (f *fakeServer) writeTuple(w http.ResponseWriter, r *http.Request) {
-	var t fakeTuple
-	if !decode(w, r, &t) {
-		return
-	}
-	if t.Namespace == "" || t.Object == "" || t.Relation == "" || t.SubjectID == "" {
-		http.Error(w, "incomplete tuple", http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.tuples[t.key()] {
-		http.Error(w, "C5 must write new tuples", http.StatusConflict)
-		return
-	}
-	f.tuples[t.key()] = true
-	f.writes++
-	reply(w, http.StatusCreated, t)
-}
-
-func (f *fakeServer) check(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	t := fakeTuple{q.Get("namespace"), q.Get("object"), q.Get("relation"), q.Get("subject_id")}
-	f.mu.Lock()
-	ok := f.tuples[t.key()]
-	f.mu.Unlock()
-	if !ok {
-		reply(w, http.StatusForbidden, map[string]bool{"allowed": false})
-		return
-	}
-	reply(w, http.StatusOK, map[string]bool{"allowed": true})
-}
-
-func (f *fakeServer) batchCheck(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Tuples []fakeTuple `json:"tuples"`
-	}
-	if !decode(w, r, &body) {
-		return
-	}
-	type result struct {
-		Allowed bool   `json:"allowed"`
-		Error   string `json:"error,omitempty"`
-	}
-	res := make([]result, len(body.Tuples))
-	f.mu.Lock()
-	for i, t := range body.Tuples {
-		res[i].Allowed = f.tuples[t.key()]
-	}
-	f.mu.Unlock()
-	reply(w, http.StatusOK, map[string]any{"results": res})
 }

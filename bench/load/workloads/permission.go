@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/warden-iam/warden/bench/load"
@@ -285,6 +286,9 @@ func createWide(ctx context.Context, env *load.Env, p string, parents int) (perm
 // coldSamples is how many uncached checks coldProbe times.
 const coldSamples = 5
 
+// probeSeq numbers coldProbe's throwaway tuples.
+var probeSeq atomic.Uint64
+
 // coldProbe logs how long c takes when the server cannot have cached its
 // answer: before each of a few timed checks it writes one throwaway tuple
 // (namespace --namespace, relation --relation) and checks at that write's
@@ -292,8 +296,8 @@ const coldSamples = 5
 // figures go to the log only; a failure only skips the note.
 func coldProbe(ctx context.Context, env *load.Env, id string, c checkCase) {
 	var lat []time.Duration
-	for i := range coldSamples {
-		t := tuple{env.Options.Namespace, fmt.Sprintf("probe-%s-%s-%d", strings.ToLower(id), env.Tag, i), env.Options.Relation, "probe"}
+	for range coldSamples {
+		t := tuple{env.Options.Namespace, fmt.Sprintf("probe-%s-%s-%d", strings.ToLower(id), env.Tag, probeSeq.Add(1)), env.Options.Relation, "probe"}
 		tok, err := putSnaptoken(ctx, env, t)
 		if err != nil {
 			env.Logf("%s: no uncached-check figure: %v", id, err)
