@@ -240,7 +240,7 @@ func (e *Engine) child(ctx context.Context, r *Request, c opl.Child, open []int)
 		return e.head.Check(ctx, &Request{Namespace: r.Namespace, Objects: pick(r.Objects, open), Relation: c.Relation,
 			Subject: r.Subject, Depth: r.Depth, Revision: r.Revision})
 	case opl.TupleToSubjectSet:
-		edges, err := e.reader.SubjectSets(ctx, r.Namespace, c.Relation, pick(r.Objects, open))
+		edges, err := e.reader.Targets(ctx, r.Namespace, c.Relation, pick(r.Objects, open))
 		if err != nil {
 			return nil, err
 		}

@@ -35,7 +35,18 @@ func (m *memReader) DirectMembers(_ context.Context, ns, rel string, objs []stri
 	return out, nil
 }
 
-func (m *memReader) SubjectSets(_ context.Context, ns, rel string, objs []string) ([]Edge, error) {
+func (m *memReader) SubjectSets(ctx context.Context, ns, rel string, objs []string) ([]Edge, error) {
+	all, err := m.Targets(ctx, ns, rel, objs)
+	var out []Edge
+	for _, e := range all {
+		if e.Set.Relation != "" {
+			out = append(out, e)
+		}
+	}
+	return out, err
+}
+
+func (m *memReader) Targets(_ context.Context, ns, rel string, objs []string) ([]Edge, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.queries++

@@ -66,9 +66,14 @@ type Reader interface {
 	// DirectMembers returns the objects (a subset of objects) that have a
 	// tuple namespace:object#relation@subject with exactly this subject.
 	DirectMembers(ctx context.Context, namespace, relation string, objects []string, subject tuple.Subject) ([]string, error)
-	// SubjectSets returns the tuples namespace:object#relation@set of the
-	// objects whose subject is a subject set.
+	// SubjectSets returns the tuples namespace:object#relation@N:O#R of the
+	// objects whose subject is a subject set with a relation (nested sets,
+	// which membership follows). Plain members are not returned.
 	SubjectSets(ctx context.Context, namespace, relation string, objects []string) ([]Edge, error)
+	// Targets returns the tuples of the objects whose subject is any subject
+	// set, with or without a relation (what traverse follows: Folder:f as a
+	// parent).
+	Targets(ctx context.Context, namespace, relation string, objects []string) ([]Edge, error)
 }
 
 // Model is the permission model in force and the evaluation flags.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/warden-iam/warden/internal/permission"
@@ -99,8 +100,19 @@ func (p *Permissions) DirectMembers(ctx context.Context, ns, rel string, objects
 	return out, err
 }
 
-// SubjectSets implements check.Reader.
+// SubjectSets implements check.Reader: nested subject sets only, read from
+// the partial index permission_tuples_nested.
 func (p *Permissions) SubjectSets(ctx context.Context, ns, rel string, objects []string) ([]check.Edge, error) {
+	return p.edges(ctx, ns, rel, objects, "set_relation <> ''")
+}
+
+// Targets implements check.Reader: every subject set, with or without a
+// relation.
+func (p *Permissions) Targets(ctx context.Context, ns, rel string, objects []string) ([]check.Edge, error) {
+	return p.edges(ctx, ns, rel, objects, "subject_id = '' AND set_namespace <> ''")
+}
+
+func (p *Permissions) edges(ctx context.Context, ns, rel string, objects []string, filter string) ([]check.Edge, error) {
 	var out []check.Edge
 	err := chunks(objects, func(part []string) error {
 		var (
@@ -109,11 +121,11 @@ func (p *Permissions) SubjectSets(ctx context.Context, ns, rel string, objects [
 		)
 		if len(part) == 1 {
 			rows, err = p.db.Query(ctx, `SELECT object, set_namespace, set_object, set_relation FROM permission_tuples
-				WHERE namespace = ? AND object = ? AND relation = ? AND subject_id = '' AND set_namespace <> ''`, ns, part[0], rel)
+				WHERE namespace = ? AND relation = ? AND object = ? AND `+filter, ns, rel, part[0])
 		} else {
 			cond, arg := p.inList("object", part)
 			rows, err = p.db.Query(ctx, `SELECT object, set_namespace, set_object, set_relation FROM permission_tuples
-				WHERE namespace = ? AND `+cond+` AND relation = ? AND subject_id = '' AND set_namespace <> ''`, ns, arg, rel)
+				WHERE namespace = ? AND relation = ? AND `+cond+` AND `+filter, ns, rel, arg)
 		}
 		if err != nil {
 			return fmt.Errorf("subject sets: %w", err)
@@ -143,24 +155,29 @@ func bumpRevision(ctx context.Context, tx *sqldb.Tx) (uint64, error) {
 	return uint64(rev), nil
 }
 
+// change is one effective write, logged once the revision is known.
+type change struct {
+	action string
+	t      tuple.Tuple
+}
+
+// writeTx runs a permission write. On PostgreSQL it is READ COMMITTED: the
+// tuple statements are idempotent, and the revision row, bumped last, is the
+// only point where writers queue (its row lock orders commits, so revisions
+// follow commit order) instead of failing each other as serializable
+// transactions on one hot row would.
+func (p *Permissions) writeTx(ctx context.Context, fn func(tx *sqldb.Tx) error) error {
+	return p.db.TxWith(ctx, sqldb.TxOptions{Isolation: sql.LevelReadCommitted}, fn)
+}
+
 // WriteTuples implements permission.Store.
 func (p *Permissions) WriteTuples(ctx context.Context, insert, delete []tuple.Tuple) (uint64, error) {
+	// One order for every writer, so concurrent transactions touching the
+	// same tuples cannot deadlock.
+	insert, delete = sortedTuples(insert), sortedTuples(delete)
 	var rev uint64
-	err := p.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		var err error
-		if rev, err = bumpRevision(ctx, tx); err != nil {
-			return err
-		}
-		now := sqldb.Now()
-		seq := 0
-		logChange := func(action string, t tuple.Tuple) error {
-			id, sns, sobj, srel := subjectCols(t.Subject)
-			seq++
-			_, err := tx.Exec(ctx, `INSERT INTO permission_changes (revision, seq, action, namespace, object, relation,
-				subject_id, set_namespace, set_object, set_relation, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				int64(rev), seq, action, t.Namespace, t.Object, t.Relation, id, sns, sobj, srel, now)
-			return err
-		}
+	err := p.writeTx(ctx, func(tx *sqldb.Tx) error {
+		var changes []change
 		for _, t := range delete {
 			id, sns, sobj, srel := subjectCols(t.Subject)
 			res, err := tx.Exec(ctx, `DELETE FROM permission_tuples WHERE namespace = ? AND object = ? AND relation = ?
@@ -170,28 +187,66 @@ func (p *Permissions) WriteTuples(ctx context.Context, insert, delete []tuple.Tu
 				return fmt.Errorf("delete %s: %w", t, err)
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
-				if err := logChange("delete", t); err != nil {
-					return err
-				}
+				changes = append(changes, change{"delete", t})
 			}
 		}
 		for _, t := range insert {
 			id, sns, sobj, srel := subjectCols(t.Subject)
 			res, err := tx.Exec(ctx, `INSERT INTO permission_tuples (namespace, object, relation, subject_id, set_namespace,
-				set_object, set_relation, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				t.Namespace, t.Object, t.Relation, id, sns, sobj, srel, int64(rev))
+				set_object, set_relation) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				t.Namespace, t.Object, t.Relation, id, sns, sobj, srel)
 			if err != nil {
 				return fmt.Errorf("insert %s: %w", t, err)
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
-				if err := logChange("insert", t); err != nil {
-					return err
-				}
+				changes = append(changes, change{"insert", t})
 			}
 		}
-		return nil
+		var err error
+		if rev, err = bumpRevision(ctx, tx); err != nil {
+			return err
+		}
+		return logChanges(ctx, tx, rev, changes)
 	})
 	return rev, err
+}
+
+// logChanges writes the change log rows of one revision, many per statement.
+func logChanges(ctx context.Context, tx *sqldb.Tx, rev uint64, changes []change) error {
+	const perStatement = 100
+	now := sqldb.Now()
+	for start := 0; start < len(changes); start += perStatement {
+		part := changes[start:min(start+perStatement, len(changes))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO permission_changes (revision, seq, action, namespace, object, relation,
+			subject_id, set_namespace, set_object, set_relation, created_at) VALUES `)
+		args := make([]any, 0, len(part)*11)
+		for i, c := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			id, sns, sobj, srel := subjectCols(c.t.Subject)
+			args = append(args, int64(rev), start+i+1, c.action, c.t.Namespace, c.t.Object, c.t.Relation, id, sns, sobj, srel, now)
+		}
+		if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("log changes: %w", err)
+		}
+	}
+	return nil
+}
+
+func sortedTuples(ts []tuple.Tuple) []tuple.Tuple {
+	if len(ts) < 2 {
+		return ts
+	}
+	out := append([]tuple.Tuple(nil), ts...)
+	key := func(t tuple.Tuple) string {
+		id, sns, sobj, srel := subjectCols(t.Subject)
+		return strings.Join([]string{t.Namespace, t.Object, t.Relation, id, sns, sobj, srel}, "\x00")
+	}
+	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return out
 }
 
 // where builds the filter of a query.
@@ -227,24 +282,33 @@ func where(q tuple.Query) (string, []any) {
 // DeleteTuples implements permission.Store.
 func (p *Permissions) DeleteTuples(ctx context.Context, q tuple.Query) (uint64, error) {
 	var rev uint64
-	err := p.db.Tx(ctx, func(tx *sqldb.Tx) error {
-		var err error
+	err := p.writeTx(ctx, func(tx *sqldb.Tx) error {
+		cond, args := where(q)
+		rows, err := tx.Query(ctx, `DELETE FROM permission_tuples WHERE `+cond+`
+			RETURNING namespace, object, relation, subject_id, set_namespace, set_object, set_relation`, args...)
+		if err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		var changes []change
+		for rows.Next() {
+			var t tuple.Tuple
+			var id, sns, sobj, srel string
+			if err := rows.Scan(&t.Namespace, &t.Object, &t.Relation, &id, &sns, &sobj, &srel); err != nil {
+				rows.Close()
+				return err
+			}
+			t.Subject = makeSubject(id, sns, sobj, srel)
+			changes = append(changes, change{"delete", t})
+		}
+		if err := rows.Err(); err != nil {
+			rows.Close()
+			return err
+		}
+		rows.Close()
 		if rev, err = bumpRevision(ctx, tx); err != nil {
 			return err
 		}
-		cond, args := where(q)
-		logArgs := append([]any{int64(rev), sqldb.Now()}, args...)
-		if _, err := tx.Exec(ctx, `INSERT INTO permission_changes (revision, seq, action, namespace, object, relation,
-			subject_id, set_namespace, set_object, set_relation, created_at)
-			SELECT ?, ROW_NUMBER() OVER (ORDER BY namespace, object, relation, subject_id, set_namespace, set_object, set_relation),
-				'delete', namespace, object, relation, subject_id, set_namespace, set_object, set_relation, ?
-			FROM permission_tuples WHERE `+cond, logArgs...); err != nil {
-			return fmt.Errorf("log deletes: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM permission_tuples WHERE `+cond, args...); err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
-		return nil
+		return logChanges(ctx, tx, rev, changes)
 	})
 	return rev, err
 }

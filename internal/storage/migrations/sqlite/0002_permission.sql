@@ -5,7 +5,8 @@
 -- "the object itself"). Empty strings instead of NULLs keep the primary key
 -- usable for both kinds. The primary key leads with (namespace, object,
 -- relation) for checks and expansion; permission_tuples_by_subject serves
--- reverse look-ups (what can this subject reach).
+-- reverse look-ups (what can this subject reach). Revisions live in the change
+-- log, not on the tuples.
 CREATE TABLE permission_tuples (
     namespace     TEXT   NOT NULL,
     object        TEXT   NOT NULL,
@@ -14,11 +15,16 @@ CREATE TABLE permission_tuples (
     set_namespace TEXT   NOT NULL DEFAULT '',
     set_object    TEXT   NOT NULL DEFAULT '',
     set_relation  TEXT   NOT NULL DEFAULT '',
-    revision      BIGINT NOT NULL,
     PRIMARY KEY (namespace, object, relation, subject_id, set_namespace, set_object, set_relation)
 );
 CREATE INDEX permission_tuples_by_subject
     ON permission_tuples (subject_id, set_namespace, set_object, set_relation, namespace, relation, object);
+-- Nested subject sets only (Group:eng#members as a member of another set):
+-- following them reads the nesting edges, never the plain members, however
+-- many a group has.
+CREATE INDEX permission_tuples_nested
+    ON permission_tuples (namespace, relation, object, set_namespace, set_object, set_relation)
+    WHERE set_relation <> '';
 
 -- The revision counter: one row, bumped by every write transaction. Its value
 -- is what snaptokens carry.
