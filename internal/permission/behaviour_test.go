@@ -198,11 +198,24 @@ func TestDepthCyclesAndExhaustion(t *testing.T) {
 		if code, _ := s.check("Group:g0#members@User:deep", nil); code != 200 {
 			t.Error("7 levels within max depth 20")
 		}
-		code, body := s.check("Group:g0#members@User:nobody", url.Values{"max-depth": {"3"}})
+		// Group nesting is answered from the subject's reverse closure, whole,
+		// whatever the budget; traversals through permits spend it.
+		if code, body := s.check("Group:g0#members@User:deep", url.Values{"max-depth": {"2"}}); code != 200 {
+			t.Errorf("nested groups with a small budget: %d %s", code, body)
+		}
+		folders := []string{}
+		for i := 0; i < 6; i++ {
+			folders = append(folders, fmt.Sprintf("Folder:f%d#parents@Folder:f%d", i, i+1))
+		}
+		s.insert(append(folders, "Folder:f6#viewers@User:top")...)
+		if code, body := s.check("Folder:f0#view@User:top", nil); code != 200 {
+			t.Errorf("7 folder levels within max depth 20: %d %s", code, body)
+		}
+		code, body := s.check("Folder:f0#view@User:nobody", url.Values{"max-depth": {"3"}})
 		if code != 400 || decodeEnvelope(t, body).Error.ID != "max_depth_exceeded" {
 			t.Errorf("depth exhausted: %d %s", code, body)
 		}
-		code, body, _ = s.do("GET", s.public.URL+"/relation-tuples/check/openapi?namespace=Group&object=g0&relation=members&subject_id=nobody&max-depth=3", "")
+		code, body, _ = s.do("GET", s.public.URL+"/relation-tuples/check/openapi?namespace=Folder&object=f0&relation=view&subject_id=nobody&max-depth=3", "")
 		if code != 200 || !strings.Contains(body, `"allowed":false`) {
 			t.Errorf("openapi variant answers 200 always: %d %s", code, body)
 		}

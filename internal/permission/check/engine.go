@@ -13,6 +13,9 @@ import (
 type Engine struct {
 	reader Reader
 	model  atomic.Pointer[Model]
+	// closures and summary serve membership in nested sets (closure.go).
+	closures closureCache
+	summary  atomic.Pointer[nestedSummary]
 	// head is the top of the decorator chain; sub-checks are sent there.
 	head Checker
 }
@@ -105,10 +108,13 @@ func (e *Engine) expand(ctx context.Context, r *Request, relation string, open [
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Result, len(open))
 	if len(edges) == 0 {
-		return out, nil
+		return make([]Result, len(open)), nil
 	}
+	if out, err := e.expandByClosure(ctx, e.model.Load(), r, open, edges); err != nil || out != nil {
+		return out, err
+	}
+	out := make([]Result, len(open))
 	return e.follow(ctx, r, open, edges, func(s tuple.SubjectSet) (string, bool) { return s.Relation, s.Relation != "" }, out)
 }
 

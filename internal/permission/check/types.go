@@ -74,6 +74,12 @@ type Reader interface {
 	// set, with or without a relation (what traverse follows: Folder:f as a
 	// parent).
 	Targets(ctx context.Context, namespace, relation string, objects []string) ([]Edge, error)
+	// Containing returns the namespace, object and relation of the tuples
+	// whose subject is one of subjects (reverse edges).
+	Containing(ctx context.Context, subjects []tuple.Subject) ([]tuple.SubjectSet, error)
+	// NestedTargets returns every (namespace, relation) that some stored tuple
+	// has used as a nested subject set (a superset: it never shrinks).
+	NestedTargets(ctx context.Context) ([]tuple.SubjectSet, error)
 }
 
 // Model is the permission model in force and the evaluation flags.

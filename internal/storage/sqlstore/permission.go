@@ -143,6 +143,64 @@ func (p *Permissions) edges(ctx context.Context, ns, rel string, objects []strin
 	return out, err
 }
 
+// Containing implements check.Reader.
+func (p *Permissions) Containing(ctx context.Context, subjects []tuple.Subject) ([]tuple.SubjectSet, error) {
+	var out []tuple.SubjectSet
+	const perQuery = 300
+	for start := 0; start < len(subjects); start += perQuery {
+		part := subjects[start:min(start+perQuery, len(subjects))]
+		var b strings.Builder
+		b.WriteString(`SELECT namespace, object, relation FROM permission_tuples
+			WHERE (subject_id, set_namespace, set_object, set_relation) IN (VALUES `)
+		args := make([]any, 0, 4*len(part))
+		for i, s := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?)")
+			id, sns, sobj, srel := subjectCols(s)
+			args = append(args, id, sns, sobj, srel)
+		}
+		b.WriteString(")")
+		rows, err := p.db.Query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("containing: %w", err)
+		}
+		for rows.Next() {
+			var h tuple.SubjectSet
+			if err := rows.Scan(&h.Namespace, &h.Object, &h.Relation); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, h)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// NestedTargets implements check.Reader.
+func (p *Permissions) NestedTargets(ctx context.Context) ([]tuple.SubjectSet, error) {
+	rows, err := p.db.Query(ctx, `SELECT set_namespace, set_relation FROM permission_nested_targets`)
+	if err != nil {
+		return nil, fmt.Errorf("nested targets: %w", err)
+	}
+	defer rows.Close()
+	var out []tuple.SubjectSet
+	for rows.Next() {
+		var t tuple.SubjectSet
+		if err := rows.Scan(&t.Namespace, &t.Relation); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 func isNoRows(err error) bool {
 	return errors.Is(err, storage.ErrNotFound) || errors.Is(err, sql.ErrNoRows)
 }
@@ -202,6 +260,9 @@ func (p *Permissions) WriteTuples(ctx context.Context, insert, delete []tuple.Tu
 				changes = append(changes, change{"insert", t})
 			}
 		}
+		if err := noteNestedTargets(ctx, tx, insert); err != nil {
+			return err
+		}
 		var err error
 		if rev, err = bumpRevision(ctx, tx); err != nil {
 			return err
@@ -209,6 +270,24 @@ func (p *Permissions) WriteTuples(ctx context.Context, insert, delete []tuple.Tu
 		return logChanges(ctx, tx, rev, changes)
 	})
 	return rev, err
+}
+
+// noteNestedTargets records the (namespace, relation) of every nested subject
+// set among the inserted tuples (see permission_nested_targets).
+func noteNestedTargets(ctx context.Context, tx *sqldb.Tx, insert []tuple.Tuple) error {
+	seen := map[[2]string]bool{}
+	for _, t := range insert {
+		s := t.Subject.Set
+		if s == nil || s.Relation == "" || seen[[2]string{s.Namespace, s.Relation}] {
+			continue
+		}
+		seen[[2]string{s.Namespace, s.Relation}] = true
+		if _, err := tx.Exec(ctx, `INSERT INTO permission_nested_targets (set_namespace, set_relation) VALUES (?, ?)
+			ON CONFLICT DO NOTHING`, s.Namespace, s.Relation); err != nil {
+			return fmt.Errorf("nested targets: %w", err)
+		}
+	}
+	return nil
 }
 
 // logChanges writes the change log rows of one revision, many per statement.

@@ -26,6 +26,17 @@ CREATE INDEX permission_tuples_nested
     ON permission_tuples (namespace, relation, object, set_namespace, set_object, set_relation)
     WHERE set_relation <> '';
 
+-- Every (namespace, relation) that some stored tuple uses as a nested
+-- subject set (Group ... members in Doc:d#viewers@Group:eng#members). Rows are
+-- added by writes and never removed, so it is a superset. The check engine
+-- reads it to know whether membership can be answered from a subject's
+-- reverse closure (no nested set leads through a computed permit).
+CREATE TABLE permission_nested_targets (
+    set_namespace TEXT NOT NULL,
+    set_relation  TEXT NOT NULL,
+    PRIMARY KEY (set_namespace, set_relation)
+);
+
 -- The revision counter: one row, bumped by every write transaction. Its value
 -- is what snaptokens carry.
 CREATE TABLE permission_revision (
