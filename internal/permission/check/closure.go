@@ -157,4 +157,3 @@ func (e *Engine) expandByClosure(ctx context.Context, m *Model, r *Request, open
 	}
 	return out, nil
 }
-

@@ -2,8 +2,8 @@ package check
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
