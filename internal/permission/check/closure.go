@@ -53,24 +53,45 @@ func (c *closureCache) put(k closureKey, v *closure) {
 	c.m[k] = v
 }
 
-// nestedSummary is NestedTargets as of a revision.
-type nestedSummary struct {
+// summary is the reader's Summary as of a revision, indexed.
+type summary struct {
 	rev     uint64
 	targets []tuple.SubjectSet
+	used    map[pair]bool
+	nested  map[pair]bool
+}
+
+type pair struct{ namespace, relation string }
+
+func indexPairs(ps []tuple.SubjectSet) map[pair]bool {
+	m := make(map[pair]bool, len(ps))
+	for _, p := range ps {
+		m[pair{p.Namespace, p.Relation}] = true
+	}
+	return m
+}
+
+// summaryAt returns a summary no older than rev.
+func (e *Engine) summaryAt(ctx context.Context, rev uint64) (*summary, error) {
+	if sum := e.summary.Load(); sum != nil && sum.rev >= rev {
+		return sum, nil
+	}
+	s, err := e.reader.Summary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sum := &summary{rev: rev, targets: s.Targets, used: indexPairs(s.Used), nested: indexPairs(s.Nested)}
+	e.summary.Store(sum)
+	return sum, nil
 }
 
 // closureUsable tells whether membership in nested sets can be read from
 // closures at revision rev: no stored nested set names a relation with a
 // rewrite in the model in force.
 func (e *Engine) closureUsable(ctx context.Context, m *Model, rev uint64) (bool, error) {
-	sum := e.summary.Load()
-	if sum == nil || sum.rev < rev {
-		targets, err := e.reader.NestedTargets(ctx)
-		if err != nil {
-			return false, err
-		}
-		sum = &nestedSummary{rev: rev, targets: targets}
-		e.summary.Store(sum)
+	sum, err := e.summaryAt(ctx, rev)
+	if err != nil {
+		return false, err
 	}
 	for _, t := range sum.targets {
 		if rel := m.OPL.Namespace(t.Namespace).Relation(t.Relation); rel != nil && rel.Rewrite != nil {

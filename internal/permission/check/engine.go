@@ -15,7 +15,7 @@ type Engine struct {
 	model  atomic.Pointer[Model]
 	// closures and summary serve membership in nested sets (closure.go).
 	closures closureCache
-	summary  atomic.Pointer[nestedSummary]
+	summary  atomic.Pointer[summary]
 	// head is the top of the decorator chain; sub-checks are sent there.
 	head Checker
 }
@@ -50,9 +50,14 @@ func (e *Engine) Check(ctx context.Context, r *Request) ([]Result, error) {
 		rel = ns.Relation(r.Relation)
 	}
 	hasRewrite := rel != nil && rel.Rewrite != nil
+	sum, err := e.summaryAt(ctx, r.Revision)
+	if err != nil {
+		return nil, err
+	}
+	here := pair{r.Namespace, r.Relation}
 
 	// Stored tuples with exactly this subject.
-	if !m.Strict || !hasRewrite {
+	if (!m.Strict || !hasRewrite) && sum.used[here] {
 		direct, err := e.reader.DirectMembers(ctx, r.Namespace, r.Relation, r.Objects, r.Subject)
 		if err != nil {
 			return nil, err
@@ -81,7 +86,7 @@ func (e *Engine) Check(ctx context.Context, r *Request) ([]Result, error) {
 			return res, nil
 		}
 	}
-	if !m.Strict || rel == nil || declaresSubjectSets(rel) {
+	if (!m.Strict || rel == nil || declaresSubjectSets(rel)) && sum.nested[here] {
 		sub, err := e.expand(ctx, r, r.Relation, open)
 		if err != nil {
 			return nil, err

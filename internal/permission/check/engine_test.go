@@ -62,18 +62,22 @@ func (m *memReader) Containing(_ context.Context, subjects []tuple.Subject) ([]t
 	return out, nil
 }
 
-func (m *memReader) NestedTargets(context.Context) ([]tuple.SubjectSet, error) {
+func (m *memReader) Summary(context.Context) (Summary, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	seen := map[tuple.SubjectSet]bool{}
-	var out []tuple.SubjectSet
+	seen := map[string]bool{}
+	var out Summary
+	add := func(list *[]tuple.SubjectSet, kind, ns, rel string) {
+		if !seen[kind+ns+"#"+rel] {
+			seen[kind+ns+"#"+rel] = true
+			*list = append(*list, tuple.SubjectSet{Namespace: ns, Relation: rel})
+		}
+	}
 	for _, t := range m.tuples {
+		add(&out.Used, "u", t.Namespace, t.Relation)
 		if s := t.Subject.Set; s != nil && s.Relation != "" {
-			k := tuple.SubjectSet{Namespace: s.Namespace, Relation: s.Relation}
-			if !seen[k] {
-				seen[k] = true
-				out = append(out, k)
-			}
+			add(&out.Targets, "t", s.Namespace, s.Relation)
+			add(&out.Nested, "n", t.Namespace, t.Relation)
 		}
 	}
 	return out, nil

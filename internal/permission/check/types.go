@@ -77,9 +77,19 @@ type Reader interface {
 	// Containing returns the namespace, object and relation of the tuples
 	// whose subject is one of subjects (reverse edges).
 	Containing(ctx context.Context, subjects []tuple.Subject) ([]tuple.SubjectSet, error)
-	// NestedTargets returns every (namespace, relation) that some stored tuple
-	// has used as a nested subject set (a superset: it never shrinks).
-	NestedTargets(ctx context.Context) ([]tuple.SubjectSet, error)
+	// Summary describes which relations hold tuples (supersets: they never
+	// shrink, so skipping what they do not list is always safe).
+	Summary(ctx context.Context) (Summary, error)
+}
+
+// Summary lists, as (namespace, relation) pairs in SubjectSet's fields:
+// Targets, every pair some stored tuple used as a nested subject set; Used,
+// every pair that held a tuple; Nested, every pair that held a tuple whose
+// subject is a nested subject set.
+type Summary struct {
+	Targets []tuple.SubjectSet
+	Used    []tuple.SubjectSet
+	Nested  []tuple.SubjectSet
 }
 
 // Model is the permission model in force and the evaluation flags.

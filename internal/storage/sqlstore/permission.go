@@ -183,20 +183,41 @@ func (p *Permissions) Containing(ctx context.Context, subjects []tuple.Subject) 
 	return out, nil
 }
 
-// NestedTargets implements check.Reader.
-func (p *Permissions) NestedTargets(ctx context.Context) ([]tuple.SubjectSet, error) {
+// Summary implements check.Reader.
+func (p *Permissions) Summary(ctx context.Context) (check.Summary, error) {
+	var out check.Summary
 	rows, err := p.db.Query(ctx, `SELECT set_namespace, set_relation FROM permission_nested_targets`)
 	if err != nil {
-		return nil, fmt.Errorf("nested targets: %w", err)
+		return out, fmt.Errorf("permission summary: %w", err)
 	}
-	defer rows.Close()
-	var out []tuple.SubjectSet
 	for rows.Next() {
 		var t tuple.SubjectSet
 		if err := rows.Scan(&t.Namespace, &t.Relation); err != nil {
-			return nil, err
+			rows.Close()
+			return out, err
 		}
-		out = append(out, t)
+		out.Targets = append(out.Targets, t)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return out, err
+	}
+	rows, err = p.db.Query(ctx, `SELECT namespace, relation, nested FROM permission_relations`)
+	if err != nil {
+		return out, fmt.Errorf("permission summary: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t tuple.SubjectSet
+		var nested bool
+		if err := rows.Scan(&t.Namespace, &t.Relation, &nested); err != nil {
+			return out, err
+		}
+		if nested {
+			out.Nested = append(out.Nested, t)
+		}
+		out.Used = append(out.Used, t)
 	}
 	return out, rows.Err()
 }
@@ -260,7 +281,7 @@ func (p *Permissions) WriteTuples(ctx context.Context, insert, delete []tuple.Tu
 				changes = append(changes, change{"insert", t})
 			}
 		}
-		if err := noteNestedTargets(ctx, tx, insert); err != nil {
+		if err := noteSummary(ctx, tx, insert); err != nil {
 			return err
 		}
 		var err error
@@ -272,19 +293,33 @@ func (p *Permissions) WriteTuples(ctx context.Context, insert, delete []tuple.Tu
 	return rev, err
 }
 
-// noteNestedTargets records the (namespace, relation) of every nested subject
-// set among the inserted tuples (see permission_nested_targets).
-func noteNestedTargets(ctx context.Context, tx *sqldb.Tx, insert []tuple.Tuple) error {
-	seen := map[[2]string]bool{}
+// noteSummary records, for the inserted tuples, the relations that hold
+// tuples and nested subject sets, and the nested sets' own relations (see
+// permission_relations and permission_nested_targets).
+func noteSummary(ctx context.Context, tx *sqldb.Tx, insert []tuple.Tuple) error {
+	type rel struct {
+		ns, rel string
+		nested  bool
+	}
+	used := map[rel]bool{}
+	targets := map[[2]string]bool{}
 	for _, t := range insert {
-		s := t.Subject.Set
-		if s == nil || s.Relation == "" || seen[[2]string{s.Namespace, s.Relation}] {
-			continue
+		nested := t.Subject.Set != nil && t.Subject.Set.Relation != ""
+		used[rel{t.Namespace, t.Relation, nested}] = true
+		if nested {
+			targets[[2]string{t.Subject.Set.Namespace, t.Subject.Set.Relation}] = true
 		}
-		seen[[2]string{s.Namespace, s.Relation}] = true
+	}
+	for r := range used {
+		if _, err := tx.Exec(ctx, `INSERT INTO permission_relations (namespace, relation, nested) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`, r.ns, r.rel, r.nested); err != nil {
+			return fmt.Errorf("permission summary: %w", err)
+		}
+	}
+	for t := range targets {
 		if _, err := tx.Exec(ctx, `INSERT INTO permission_nested_targets (set_namespace, set_relation) VALUES (?, ?)
-			ON CONFLICT DO NOTHING`, s.Namespace, s.Relation); err != nil {
-			return fmt.Errorf("nested targets: %w", err)
+			ON CONFLICT DO NOTHING`, t[0], t[1]); err != nil {
+			return fmt.Errorf("permission summary: %w", err)
 		}
 	}
 	return nil

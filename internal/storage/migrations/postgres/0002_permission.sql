@@ -37,6 +37,18 @@ CREATE TABLE permission_nested_targets (
     PRIMARY KEY (set_namespace, set_relation)
 );
 
+-- Every (namespace, relation) that has ever held a tuple, and whether one of
+-- them had a nested subject set (nested = true). Also a superset kept by
+-- writes: the engine skips look-ups for relations that never held anything
+-- (a computed permit, typically), which is most of the queries of a wide
+-- traversal.
+CREATE TABLE permission_relations (
+    namespace TEXT    NOT NULL,
+    relation  TEXT    NOT NULL,
+    nested    BOOLEAN NOT NULL,
+    PRIMARY KEY (namespace, relation, nested)
+);
+
 -- The revision counter: one row, bumped by every write transaction. Its value
 -- is what snaptokens carry.
 CREATE TABLE permission_revision (
