@@ -178,3 +178,53 @@ func (e *Engine) expandByClosure(ctx context.Context, m *Model, r *Request, open
 	}
 	return out, nil
 }
+
+// reverseThreshold is the request size from which memberships are read
+// backwards (from the subject) rather than forwards (from each object).
+const reverseThreshold = 8
+
+// maxReverseRows bounds a backwards read; a subject holding more than this
+// (a very popular group, say) is looked up forwards instead.
+const maxReverseRows = 20_000
+
+// reverseMembers marks the objects that hold the subject directly (when
+// direct) or hold a nested set of its closure (when nested), reading the
+// stored tuples backwards. It reports false, touching nothing, when it cannot
+// answer completely: no usable closure, or too many rows.
+func (e *Engine) reverseMembers(ctx context.Context, m *Model, r *Request, res []Result, direct, nested bool) (bool, error) {
+	var subjects []tuple.Subject
+	if direct {
+		subjects = append(subjects, r.Subject)
+	}
+	if nested {
+		ok, err := e.closureUsable(ctx, m, r.Revision)
+		if err != nil || !ok {
+			return false, err
+		}
+		c, err := e.closureOf(ctx, m, r.Revision, r.Subject)
+		if err != nil || !c.complete {
+			return false, err
+		}
+		for s := range c.sets {
+			s := s
+			subjects = append(subjects, tuple.Subject{Set: &s})
+		}
+	}
+	if len(subjects) == 0 {
+		return true, nil
+	}
+	objs, err := e.reader.Holding(ctx, r.Namespace, r.Relation, subjects, maxReverseRows+1)
+	if err != nil {
+		return false, err
+	}
+	if len(objs) > maxReverseRows {
+		return false, nil
+	}
+	idx := indexOf(r.Objects)
+	for _, o := range objs {
+		for _, i := range idx[o] {
+			res[i] = Member
+		}
+	}
+	return true, nil
+}

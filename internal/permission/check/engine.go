@@ -55,9 +55,19 @@ func (e *Engine) Check(ctx context.Context, r *Request) ([]Result, error) {
 		return nil, err
 	}
 	here := pair{r.Namespace, r.Relation}
+	canDirect := (!m.Strict || !hasRewrite) && sum.used[here]
+	canExpand := (!m.Strict || rel == nil || declaresSubjectSets(rel)) && sum.nested[here]
 
+	// Many objects: read the stored memberships backwards from the subject
+	// and its closure, a few index seeks instead of one per object.
+	reversed := false
+	if (canDirect || canExpand) && len(r.Objects) >= reverseThreshold {
+		if reversed, err = e.reverseMembers(ctx, m, r, res, canDirect, canExpand); err != nil {
+			return nil, err
+		}
+	}
 	// Stored tuples with exactly this subject.
-	if (!m.Strict || !hasRewrite) && sum.used[here] {
+	if canDirect && !reversed {
 		direct, err := e.reader.DirectMembers(ctx, r.Namespace, r.Relation, r.Objects, r.Subject)
 		if err != nil {
 			return nil, err
@@ -86,7 +96,7 @@ func (e *Engine) Check(ctx context.Context, r *Request) ([]Result, error) {
 			return res, nil
 		}
 	}
-	if (!m.Strict || rel == nil || declaresSubjectSets(rel)) && sum.nested[here] {
+	if canExpand && !reversed {
 		sub, err := e.expand(ctx, r, r.Relation, open)
 		if err != nil {
 			return nil, err

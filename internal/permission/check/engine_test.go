@@ -62,6 +62,25 @@ func (m *memReader) Containing(_ context.Context, subjects []tuple.Subject) ([]t
 	return out, nil
 }
 
+func (m *memReader) Holding(_ context.Context, ns, rel string, subjects []tuple.Subject, limit int) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.queries++
+	var out []string
+	for _, t := range m.tuples {
+		if t.Namespace != ns || t.Relation != rel {
+			continue
+		}
+		for _, s := range subjects {
+			if t.Subject.Equal(s) && len(out) < limit {
+				out = append(out, t.Object)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
 func (m *memReader) Summary(context.Context) (Summary, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -292,5 +311,46 @@ class Space implements Namespace { related: { viewers: SubjectSet<Group, "member
 	}
 	if r.queries > 40 {
 		t.Errorf("30-deep chain took %d queries", r.queries)
+	}
+}
+
+// Large requests read memberships backwards from the subject; their answers
+// must equal those of the forwards path (single objects).
+func TestBackwardsAndForwardsAgree(t *testing.T) {
+	src := `class User implements Namespace {}
+class Group implements Namespace { related: { members: (User | SubjectSet<Group, "members">)[] } }
+class Doc implements Namespace {
+  related: { viewers: (User | SubjectSet<Group, "members">)[]; parents: Doc[] }
+  permits = { view: (ctx: Context): boolean => this.related.viewers.includes(ctx.subject) || this.related.parents.traverse((p) => p.permits.view(ctx)) }
+}`
+	tuples := []string{"Group:a#members@User:u", "Group:b#members@Group:a#members", "Group:c#members@User:other"}
+	var objs []string
+	for i := 0; i < 24; i++ {
+		o := fmt.Sprintf("d%d", i)
+		objs = append(objs, o)
+		switch i % 4 {
+		case 0:
+			tuples = append(tuples, "Doc:"+o+"#viewers@User:u")
+		case 1:
+			tuples = append(tuples, "Doc:"+o+"#viewers@Group:b#members")
+		case 2:
+			tuples = append(tuples, "Doc:"+o+"#viewers@Group:c#members", fmt.Sprintf("Doc:%s#parents@Doc:d%d", o, i-2))
+		}
+	}
+	for _, strict := range []bool{false, true} {
+		batchHead, _ := engineFor(t, src, strict, tuples, ChainOptions{CacheEntries: -1})
+		oneHead, _ := engineFor(t, src, strict, tuples, ChainOptions{CacheEntries: -1})
+		for _, relation := range []string{"viewers", "view"} {
+			res, err := batchHead.Check(context.Background(), &Request{Namespace: "Doc", Objects: objs, Relation: relation,
+				Subject: tuple.Subject{Set: &tuple.SubjectSet{Namespace: "User", Object: "u"}}, Depth: 10, Revision: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range objs {
+				if one := checkOne(t, oneHead, "Doc:"+o+"#"+relation+"@User:u", 10); one != res[i] {
+					t.Errorf("strict=%v Doc:%s#%s: %v in a batch, %v alone", strict, o, relation, res[i], one)
+				}
+			}
+		}
 	}
 }

@@ -77,6 +77,9 @@ type Reader interface {
 	// Containing returns the namespace, object and relation of the tuples
 	// whose subject is one of subjects (reverse edges).
 	Containing(ctx context.Context, subjects []tuple.Subject) ([]tuple.SubjectSet, error)
+	// Holding returns up to limit objects of namespace whose relation holds
+	// one of subjects directly (reverse edges, in any order).
+	Holding(ctx context.Context, namespace, relation string, subjects []tuple.Subject, limit int) ([]string, error)
 	// Summary describes which relations hold tuples (supersets: they never
 	// shrink, so skipping what they do not list is always safe).
 	Summary(ctx context.Context) (Summary, error)

@@ -183,6 +183,47 @@ func (p *Permissions) Containing(ctx context.Context, subjects []tuple.Subject) 
 	return out, nil
 }
 
+// Holding implements check.Reader, through permission_tuples_by_subject.
+func (p *Permissions) Holding(ctx context.Context, ns, rel string, subjects []tuple.Subject, limit int) ([]string, error) {
+	var out []string
+	const perQuery = 300
+	for start := 0; start < len(subjects) && len(out) < limit; start += perQuery {
+		part := subjects[start:min(start+perQuery, len(subjects))]
+		var b strings.Builder
+		b.WriteString(`SELECT object FROM permission_tuples
+			WHERE (subject_id, set_namespace, set_object, set_relation) IN (VALUES `)
+		args := make([]any, 0, 4*len(part)+3)
+		for i, s := range part {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?)")
+			id, sns, sobj, srel := subjectCols(s)
+			args = append(args, id, sns, sobj, srel)
+		}
+		b.WriteString(") AND namespace = ? AND relation = ? LIMIT ?")
+		args = append(args, ns, rel, limit-len(out))
+		rows, err := p.db.Query(ctx, b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("holding: %w", err)
+		}
+		for rows.Next() {
+			var o string
+			if err := rows.Scan(&o); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out = append(out, o)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // Summary implements check.Reader.
 func (p *Permissions) Summary(ctx context.Context) (check.Summary, error) {
 	var out check.Summary
