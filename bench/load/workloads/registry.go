@@ -48,6 +48,12 @@ func Table() []load.Workload {
 			Setup:       setupC1,
 		},
 		{
+			ID:          "C1g",
+			Description: "C1 over gRPC: Keto's CheckService.Check on the permission read host and port (a random Document#owners@User pair with --fixtures)",
+			Target:      ">= 20k/s per core, p50 < 0.3 ms, p99 < 2 ms, >= 5x Ory",
+			Setup:       setupC1g,
+		},
+		{
 			ID:          "C2",
 			Description: "permission check through 16 nested groups: GET /relation-tuples/check Document#view@User (allowed)",
 			Target:      "p99 <= 1 ms at depth 16, >= 5x Ory at depth >= 8",
