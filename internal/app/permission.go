@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/permission"
 	"github.com/warden-iam/warden/internal/storage/sqldb"
 )
@@ -24,6 +25,9 @@ type permissionConfig struct {
 	FeatureFlags struct {
 		StrictMode bool `json:"strict_mode"`
 	} `json:"feature_flags"`
+	Consistency struct {
+		MaxStaleness config.Duration `json:"max_staleness"`
+	} `json:"consistency"`
 }
 
 // namespaceSource is where the model comes from: an OPL location, or the
@@ -93,12 +97,14 @@ func (a *App) buildPermission(ctx context.Context) error {
 		MaxBatchSize: c.Limit.MaxBatchCheckSize,
 		Strict:       c.FeatureFlags.StrictMode || src.strict,
 		SingleWriter: a.DB.Dialect() == sqldb.SQLite,
+		MaxStaleness: time.Duration(c.Consistency.MaxStaleness),
 		Logger:       a.Log,
 	})
 	if err != nil {
 		return err
 	}
 	a.Permission = svc
+	a.background = append(a.background, svc.RefreshRevision)
 	h := permission.NewHandler(svc)
 	h.MountRead(a.Public)
 	h.MountRead(a.Admin)

@@ -154,6 +154,14 @@ func buildSchema() (map[string]any, error) {
 			}
 			out[k] = map[string]any{"$ref": prefix + "/properties/" + escapePointer(k)}
 		}
+		// Warden's own keys of the section, declared in warden.schema.json.
+		if own, ok := props[name].(map[string]any); ok {
+			if extra, ok := own["properties"].(map[string]any); ok {
+				for k, v := range extra {
+					out[k] = v
+				}
+			}
+		}
 		props[name] = map[string]any{
 			"type":                 "object",
 			"additionalProperties": false,

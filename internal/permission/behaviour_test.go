@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/warden-iam/warden/internal/permission"
 	"github.com/warden-iam/warden/internal/permission/check"
@@ -453,4 +454,32 @@ func TestConcurrentWriters(t *testing.T) {
 			t.Errorf("change log after concurrent writes holds %d inserts, want %d", inserts, writers*txs*per)
 		}
 	})
+}
+
+// With consistency.max_staleness, a replica answers reads without a
+// snaptoken from a revision it refreshes in the background: another
+// replica's write shows within that bound, and a snaptoken still forces it.
+func TestBoundedStaleness(t *testing.T) {
+	db := sqltest.Postgres(t)
+	a := newServer(t, db, docsOPL, permission.Options{})
+	b := newServer(t, db, docsOPL, permission.Options{MaxStaleness: 200 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.svc.RefreshRevision(ctx)
+	a.insert("Doc:stale#owners@User:w")
+	if code, _ := b.check("Doc:stale#owners@User:w", url.Values{"snaptoken": {a.lastTok}}); code != 200 {
+		t.Fatal("a snaptoken must force the write to be seen")
+	}
+	a.insert("Doc:stale2#owners@User:w")
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		code, _ := b.check("Doc:stale2#owners@User:w", nil)
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the write never showed without a snaptoken")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/warden-iam/warden/internal/permission/check"
 	"github.com/warden-iam/warden/internal/permission/opl"
@@ -23,6 +24,10 @@ type Options struct {
 	// SingleWriter: this process is the only writer (SQLite), so the newest
 	// revision is known without asking the database.
 	SingleWriter bool
+	// MaxStaleness lets reads without a snaptoken use a revision read from
+	// the database at most this long ago (see RefreshRevision) instead of
+	// reading it per request. 0: always read the newest.
+	MaxStaleness time.Duration
 	Chain        check.ChainOptions
 	Logger       *slog.Logger
 }
@@ -37,6 +42,7 @@ type Service struct {
 
 	model   atomic.Pointer[Model]
 	rev     atomic.Uint64 // newest revision known to this process
+	fresh   atomic.Int64  // when rev was last read from the database (unix ns)
 	writeMu sync.Mutex    // orders revision updates of a single writer
 
 	changed chan struct{} // closed and replaced on every write (watchers wait on it)
@@ -84,25 +90,62 @@ func (s *Service) Model() *Model { return s.model.Load() }
 // Namespaces lists the namespaces in force.
 func (s *Service) Namespaces() []string { return s.Model().Names() }
 
-// revision picks the revision a read works at: at least the token's.
+// revision picks the revision a read works at: at least the token's, and
+// without a token the newest (or, with MaxStaleness, one read recently).
 func (s *Service) revision(ctx context.Context, token Snaptoken) (uint64, error) {
 	want, err := DecodeSnaptoken(token)
 	if err != nil {
 		return 0, err
 	}
 	known := s.rev.Load()
-	if s.opts.SingleWriter && want <= known {
+	switch {
+	case want > 0 && want <= known:
+		return known, nil // already at least as new as asked
+	case want == 0 && s.opts.SingleWriter:
+		return known, nil // this process made every write
+	case want == 0 && s.opts.MaxStaleness > 0 && time.Since(time.Unix(0, s.fresh.Load())) <= s.opts.MaxStaleness:
 		return known, nil
 	}
+	latest, err := s.readRevision(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if want > latest {
+		return 0, fmt.Errorf("%w: it names a revision this database has not reached", ErrBadSnaptoken)
+	}
+	return s.rev.Load(), nil
+}
+
+func (s *Service) readRevision(ctx context.Context) (uint64, error) {
+	start := time.Now()
 	latest, err := s.store.Revision(ctx)
 	if err != nil {
 		return 0, err
 	}
 	s.observe(latest)
-	if want > latest {
-		return 0, fmt.Errorf("%w: it names a revision this database has not reached", ErrBadSnaptoken)
-	}
+	s.fresh.Store(start.UnixNano())
 	return latest, nil
+}
+
+// RefreshRevision keeps the known revision at most MaxStaleness old by
+// reading it in the background, until ctx ends. It returns at once when
+// MaxStaleness is 0 or this process is the only writer.
+func (s *Service) RefreshRevision(ctx context.Context) {
+	if s.opts.MaxStaleness <= 0 || s.opts.SingleWriter {
+		return
+	}
+	t := time.NewTicker(s.opts.MaxStaleness / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.readRevision(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("permission: reading the revision failed", "error", err)
+			}
+		}
+	}
 }
 
 func (s *Service) observe(rev uint64) {
