@@ -3,6 +3,8 @@
 # empty database (sqlite, or postgres on the scripts/pg.sh test server), loads
 # the dataset, then measures C1..C5 beside the baseline, closed loop and at
 # fixed rates. Usage: bench/permission/run.sh [sqlite|postgres] [scale]
+# WARDEN_SET=key=value adds one --set to the server (e.g.
+# permission.consistency.max_staleness=100ms).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 db=${1:-sqlite}
@@ -15,6 +17,7 @@ go build -o "$bin/dataset" ./bench/cmd/dataset
 dir=$(mktemp -d)
 sed "s#file://./#file://$PWD/#" bench/permission/warden.yaml > "$dir/warden.yaml"
 args=(serve --config "$dir/warden.yaml")
+if [ -n "${WARDEN_SET:-}" ]; then args+=(--set "$WARDEN_SET"); fi
 if [ "$db" = postgres ]; then
   eval "$(scripts/pg.sh start)"
   name="warden_bench_$$"
@@ -25,7 +28,7 @@ fi
 pid=$!
 trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$bin"' EXIT
 for _ in $(seq 1 200); do curl -sf http://127.0.0.1:4433/health/ready >/dev/null && break; sleep 0.05; done
-echo "== $db, scale $scale, commit $(git rev-parse --short HEAD), $(date -u +%FT%TZ)"
+echo "== $db ${WARDEN_SET:-}, scale $scale, commit $(git rev-parse --short HEAD), $(date -u +%FT%TZ)"
 "$bin/dataset" --write-url http://127.0.0.1:4434 --scale "$scale" --seed 1 --fixtures "$dir/fixtures.json" 2>&1 | tail -2
 load=("$bin/load" --public http://127.0.0.1:4433 --admin http://127.0.0.1:4434 --pid "$pid" --fixtures "$dir/fixtures.json" --duration 10s --warmup 2s)
 echo "== closed loop, concurrency 16"
