@@ -2,6 +2,8 @@ package permission
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -150,41 +152,62 @@ func (s *Service) ListObjects(ctx context.Context, namespace, relation string, s
 	return page, nil
 }
 
-// Changes returns the writes after a snaptoken, oldest first, and the token
-// to continue from. With wait > 0 and nothing new, it waits up to wait for a
-// write made through this process (other replicas' writes are seen on the
-// next call).
-func (s *Service) Changes(ctx context.Context, since Snaptoken, limit int, wait time.Duration) ([]Change, Snaptoken, error) {
-	after, err := DecodeSnaptoken(since)
+// ChangePage is one page of the changes feed.
+type ChangePage struct {
+	Changes []Change `json:"changes"`
+	// NextPageToken continues exactly after the last change of this page,
+	// even inside a revision too large for one page.
+	NextPageToken string `json:"next_page_token"`
+	// Snaptoken names the newest revision whose changes have all been
+	// returned so far (use it to read the state they lead to).
+	Snaptoken Snaptoken `json:"snaptoken"`
+}
+
+// Changes returns the writes after a snaptoken (or after a page token of an
+// earlier page), oldest first. With wait > 0 and nothing new, it waits up to
+// wait for a write made through this process (other replicas' writes are
+// seen on the next call).
+func (s *Service) Changes(ctx context.Context, since Snaptoken, pageToken string, limit int, wait time.Duration) (ChangePage, error) {
+	rev, err := DecodeSnaptoken(since)
 	if err != nil {
-		return nil, "", err
+		return ChangePage{}, err
+	}
+	seq := 0
+	if pageToken != "" {
+		if rev, seq, err = decodeChangeCursor(pageToken); err != nil {
+			return ChangePage{}, err
+		}
 	}
 	limit = clampPage(limit)
 	for {
 		s.chMu.Lock()
 		changed := s.changed
 		s.chMu.Unlock()
-		cs, err := s.store.Changes(ctx, after, limit)
+		cs, err := s.store.Changes(ctx, rev, seq, limit+1)
 		if err != nil {
-			return nil, "", err
+			return ChangePage{}, err
 		}
 		if len(cs) > 0 {
-			// Never split a revision across pages: drop a trailing partial one
-			// unless it is all the page holds.
-			if len(cs) == limit {
-				last := cs[len(cs)-1].Revision
-				cut := len(cs)
-				for cut > 0 && cs[cut-1].Revision == last {
-					cut--
-				}
-				if cut > 0 {
-					cs = cs[:cut]
-				}
+			page := ChangePage{Changes: cs}
+			more := len(cs) > limit
+			if more {
+				page.Changes = cs[:limit]
 			}
-			return cs, EncodeSnaptoken(cs[len(cs)-1].Revision), nil
+			last := page.Changes[len(page.Changes)-1]
+			page.NextPageToken = encodeChangeCursor(last.Revision, last.Seq)
+			// The last revision is complete unless the next change belongs to it.
+			done := last.Revision
+			if more && cs[limit].Revision == last.Revision {
+				done = last.Revision - 1
+			}
+			if done < rev {
+				done = rev
+			}
+			page.Snaptoken = EncodeSnaptoken(done)
+			return page, nil
 		}
 		if wait <= 0 {
-			return cs, since, nil
+			return ChangePage{Changes: []Change{}, NextPageToken: encodeChangeCursor(rev, seq), Snaptoken: EncodeSnaptoken(rev)}, nil
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -192,14 +215,33 @@ func (s *Service) Changes(ctx context.Context, since Snaptoken, limit int, wait 
 			timer.Stop()
 			wait = 0 // one more look, then answer
 		case <-timer.C:
-			return cs, since, nil
+			wait = 0
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, "", ctx.Err()
+			return ChangePage{}, ctx.Err()
 		}
 	}
 }
 
+func encodeChangeCursor(rev uint64, seq int) string {
+	b := binary.AppendUvarint([]byte{2}, rev)
+	b = binary.AppendUvarint(b, uint64(seq))
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeChangeCursor(s string) (uint64, int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil && len(b) > 1 && b[0] == 2 {
+		rev, n := binary.Uvarint(b[1:])
+		if n > 0 {
+			seq, m := binary.Uvarint(b[1+n:])
+			if m > 0 && 1+n+m == len(b) && seq < 1<<31 {
+				return rev, int(seq), nil
+			}
+		}
+	}
+	return 0, 0, fmt.Errorf("%w: %q was not issued by this server", ErrBadPageToken, s)
+}
 // SubjectPage lists the subjects that have a relation on an object.
 type SubjectPage struct {
 	SubjectIDs  []string           `json:"subject_ids"`

@@ -268,11 +268,11 @@ func (h *Handler) changes(w http.ResponseWriter, r *http.Request) error {
 			return web.BadRequest("wait must be a duration of at most 1m, e.g. 30s")
 		}
 	}
-	cs, tok, err := h.s.Changes(r.Context(), Snaptoken(v.Get("snaptoken")), n, wait)
+	page, err := h.s.Changes(r.Context(), Snaptoken(v.Get("snaptoken")), v.Get("page_token"), n, wait)
 	if err != nil {
 		return httpError(err)
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"changes": cs, "snaptoken": tok})
+	web.WriteJSON(w, http.StatusOK, page)
 	return nil
 }
 

@@ -11,6 +11,7 @@ import (
 // Change is one insert or delete in the change log.
 type Change struct {
 	Revision uint64      `json:"-"`
+	Seq      int         `json:"-"` // order within the revision
 	Action   string      `json:"action"` // "insert" or "delete"
 	Tuple    tuple.Tuple `json:"relation_tuple"`
 	At       time.Time   `json:"created_at"`
@@ -30,8 +31,9 @@ type Store interface {
 	ListTuples(ctx context.Context, q tuple.Query, after *tuple.Tuple, limit int) ([]tuple.Tuple, error)
 	// Revision is the newest committed revision.
 	Revision(ctx context.Context) (uint64, error)
-	// Changes returns up to limit changes with a revision above after.
-	Changes(ctx context.Context, after uint64, limit int) ([]Change, error)
+	// Changes returns up to limit changes after position (afterRev,
+	// afterSeq), in (revision, seq) order.
+	Changes(ctx context.Context, afterRev uint64, afterSeq int, limit int) ([]Change, error)
 	// Holders returns namespace, object and relation of up to limit tuples
 	// whose subject is subject (reverse edges). With anyRelation, a subject
 	// set subject matches tuples pointing at its object through any relation

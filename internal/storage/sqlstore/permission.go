@@ -507,9 +507,10 @@ func (p *Permissions) Revision(ctx context.Context) (uint64, error) {
 }
 
 // Changes implements permission.Store.
-func (p *Permissions) Changes(ctx context.Context, after uint64, limit int) ([]permission.Change, error) {
-	rows, err := p.db.Query(ctx, `SELECT revision, action, namespace, object, relation, subject_id, set_namespace, set_object,
-		set_relation, created_at FROM permission_changes WHERE revision > ? ORDER BY revision, seq LIMIT ?`, int64(after), limit)
+func (p *Permissions) Changes(ctx context.Context, afterRev uint64, afterSeq int, limit int) ([]permission.Change, error) {
+	rows, err := p.db.Query(ctx, `SELECT revision, seq, action, namespace, object, relation, subject_id, set_namespace, set_object,
+		set_relation, created_at FROM permission_changes WHERE revision > ? OR (revision = ? AND seq > ?)
+		ORDER BY revision, seq LIMIT ?`, int64(afterRev), int64(afterRev), afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("permission changes: %w", err)
 	}
@@ -520,7 +521,7 @@ func (p *Permissions) Changes(ctx context.Context, after uint64, limit int) ([]p
 		var rev int64
 		var id, sns, sobj, srel string
 		var at sqldb.Time
-		if err := rows.Scan(&rev, &c.Action, &c.Tuple.Namespace, &c.Tuple.Object, &c.Tuple.Relation, &id, &sns, &sobj, &srel, &at); err != nil {
+		if err := rows.Scan(&rev, &c.Seq, &c.Action, &c.Tuple.Namespace, &c.Tuple.Object, &c.Tuple.Relation, &id, &sns, &sobj, &srel, &at); err != nil {
 			return nil, err
 		}
 		c.Revision = uint64(rev)
