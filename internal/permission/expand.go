@@ -242,6 +242,7 @@ func decodeChangeCursor(s string) (uint64, int, error) {
 	}
 	return 0, 0, fmt.Errorf("%w: %q was not issued by this server", ErrBadPageToken, s)
 }
+
 // SubjectPage lists the subjects that have a relation on an object.
 type SubjectPage struct {
 	SubjectIDs  []string           `json:"subject_ids"`

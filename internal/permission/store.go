@@ -11,7 +11,7 @@ import (
 // Change is one insert or delete in the change log.
 type Change struct {
 	Revision uint64      `json:"-"`
-	Seq      int         `json:"-"` // order within the revision
+	Seq      int         `json:"-"`      // order within the revision
 	Action   string      `json:"action"` // "insert" or "delete"
 	Tuple    tuple.Tuple `json:"relation_tuple"`
 	At       time.Time   `json:"created_at"`
