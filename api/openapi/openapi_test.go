@@ -280,6 +280,14 @@ var operationIDs = map[string]string{
 	"PUT /admin/relation-tuples":          "createRelationship",
 	"PATCH /admin/relation-tuples":        "patchRelationships",
 	"DELETE /admin/relation-tuples":       "deleteRelationships",
+	"GET /admin/keys/{}":                  "getJsonWebKeySet",
+	"POST /admin/keys/{}":                 "createJsonWebKeySet",
+	"PUT /admin/keys/{}":                  "setJsonWebKeySet",
+	"DELETE /admin/keys/{}":               "deleteJsonWebKeySet",
+	"GET /admin/keys/{}/{}":               "getJsonWebKey",
+	"PUT /admin/keys/{}/{}":               "setJsonWebKey",
+	"DELETE /admin/keys/{}/{}":            "deleteJsonWebKey",
+	"GET /.well-known/jwks.json":          "discoverJsonWebKeys",
 }
 
 func TestOperationIDsAreStable(t *testing.T) {
@@ -330,6 +338,8 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		alice = `{"namespace":"Doc","object":"readme","relation":"viewers","subject_id":"alice"}`
 		eve   = `{"namespace":"Doc","object":"readme","relation":"viewers","subject_id":"eve"}`
 		check = "namespace=Doc&object=readme&relation=viewers&subject_id="
+		// an imported symmetric key (32 zero bytes)
+		hmacKey = `{"kty":"oct","kid":"h1","alg":"HS256","use":"sig","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`
 	)
 	exchanges := []exchange{
 		// writes first, so the reads below have something to find
@@ -375,6 +385,26 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		{"public", "GET", "/relation-tuples/changes?wait=5m", "", "", 400},
 		{"public", "GET", "/namespaces", "", "", 200},
 		{"public", "POST", "/opl/syntax/check", "text/plain", "class Doc implements Namespace {", 200},
+
+		// JSON Web Keys
+		{"public", "GET", "/.well-known/jwks.json", "", "", 200},
+		{"admin", "POST", "/admin/keys/app", "application/json", `{"alg":"ES256","kid":"e1","use":"sig"}`, 201},
+		{"admin", "POST", "/admin/keys/app", "application/json", `{"alg":"RS256","kid":"r1","use":"sig"}`, 201},
+		{"admin", "POST", "/admin/keys/app", "application/json", `{"alg":"ES256","kid":"e1","use":"sig"}`, 409},
+		{"admin", "POST", "/admin/keys/app", "application/json", `{"alg":"RS1024","use":"sig"}`, 400},
+		{"admin", "POST", "/admin/keys/app", "text/plain", `{"alg":"ES256"}`, 415},
+		{"admin", "GET", "/admin/keys/app", "", "", 200},
+		{"admin", "GET", "/admin/keys/nope", "", "", 404},
+		{"admin", "GET", "/admin/keys/app/r1", "", "", 200},
+		{"admin", "GET", "/admin/keys/app/nope", "", "", 404},
+		{"admin", "PUT", "/admin/keys/app/h1", "application/json", hmacKey, 200},
+		{"admin", "PUT", "/admin/keys/app/other", "application/json", hmacKey, 400},
+		{"admin", "PUT", "/admin/keys/copy", "application/json", `{"keys":[` + hmacKey + `]}`, 200},
+		{"admin", "PUT", "/admin/keys/copy", "application/json", `{"keys":[]}`, 400},
+		{"admin", "DELETE", "/admin/keys/app/e1", "", "", 204},
+		{"admin", "DELETE", "/admin/keys/app/e1", "", "", 404},
+		{"admin", "DELETE", "/admin/keys/copy", "", "", 204},
+		{"admin", "DELETE", "/admin/keys/copy", "", "", 404},
 	}
 
 	var spec map[string]any
@@ -494,7 +524,13 @@ func documentedPath(paths map[string]any, path string) string {
 		return path
 	}
 	for tmpl := range paths {
-		re := "^" + wildcard.ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$"
+		// Quote the literal parts only: quoting first would escape the
+		// braces of the wildcards.
+		parts := wildcard.Split(tmpl, -1)
+		for i := range parts {
+			parts[i] = regexp.QuoteMeta(parts[i])
+		}
+		re := "^" + strings.Join(parts, `[^/]+`) + "$"
 		if regexp.MustCompile(re).MatchString(path) {
 			return tmpl
 		}

@@ -105,6 +105,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := a.buildOAuth2(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.buildGRPC()
 	return a, nil
 }
