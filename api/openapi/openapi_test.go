@@ -260,34 +260,43 @@ func TestBothListenersServeTheDocument(t *testing.T) {
 // the Ory-compatible routes keep Ory's names, so Ory's SDKs and code written
 // against them find the same methods.
 var operationIDs = map[string]string{
-	"GET /health/alive":                   "isAlive",
-	"GET /health/ready":                   "isReady",
-	"GET /version":                        "getVersion",
-	"GET /openapi.json":                   "getOpenApiDocument",
-	"GET /metrics/prometheus":             "getMetrics",
-	"GET /relation-tuples":                "getRelationships",
-	"GET /relation-tuples/check":          "checkPermissionOrError",
-	"POST /relation-tuples/check":         "postCheckPermissionOrError",
-	"GET /relation-tuples/check/openapi":  "checkPermission",
-	"POST /relation-tuples/check/openapi": "postCheckPermission",
-	"POST /relation-tuples/batch/check":   "batchCheckPermission",
-	"GET /relation-tuples/expand":         "expandPermissions",
-	"GET /relation-tuples/list-objects":   "listObjects",
-	"GET /relation-tuples/list-subjects":  "listSubjects",
-	"GET /relation-tuples/changes":        "listChanges",
-	"GET /namespaces":                     "listRelationshipNamespaces",
-	"POST /opl/syntax/check":              "checkOplSyntax",
-	"PUT /admin/relation-tuples":          "createRelationship",
-	"PATCH /admin/relation-tuples":        "patchRelationships",
-	"DELETE /admin/relation-tuples":       "deleteRelationships",
-	"GET /admin/keys/{}":                  "getJsonWebKeySet",
-	"POST /admin/keys/{}":                 "createJsonWebKeySet",
-	"PUT /admin/keys/{}":                  "setJsonWebKeySet",
-	"DELETE /admin/keys/{}":               "deleteJsonWebKeySet",
-	"GET /admin/keys/{}/{}":               "getJsonWebKey",
-	"PUT /admin/keys/{}/{}":               "setJsonWebKey",
-	"DELETE /admin/keys/{}/{}":            "deleteJsonWebKey",
-	"GET /.well-known/jwks.json":          "discoverJsonWebKeys",
+	"GET /health/alive":                       "isAlive",
+	"GET /health/ready":                       "isReady",
+	"GET /version":                            "getVersion",
+	"GET /openapi.json":                       "getOpenApiDocument",
+	"GET /metrics/prometheus":                 "getMetrics",
+	"GET /relation-tuples":                    "getRelationships",
+	"GET /relation-tuples/check":              "checkPermissionOrError",
+	"POST /relation-tuples/check":             "postCheckPermissionOrError",
+	"GET /relation-tuples/check/openapi":      "checkPermission",
+	"POST /relation-tuples/check/openapi":     "postCheckPermission",
+	"POST /relation-tuples/batch/check":       "batchCheckPermission",
+	"GET /relation-tuples/expand":             "expandPermissions",
+	"GET /relation-tuples/list-objects":       "listObjects",
+	"GET /relation-tuples/list-subjects":      "listSubjects",
+	"GET /relation-tuples/changes":            "listChanges",
+	"GET /namespaces":                         "listRelationshipNamespaces",
+	"POST /opl/syntax/check":                  "checkOplSyntax",
+	"PUT /admin/relation-tuples":              "createRelationship",
+	"PATCH /admin/relation-tuples":            "patchRelationships",
+	"DELETE /admin/relation-tuples":           "deleteRelationships",
+	"GET /admin/keys/{}":                      "getJsonWebKeySet",
+	"POST /admin/keys/{}":                     "createJsonWebKeySet",
+	"PUT /admin/keys/{}":                      "setJsonWebKeySet",
+	"DELETE /admin/keys/{}":                   "deleteJsonWebKeySet",
+	"GET /admin/keys/{}/{}":                   "getJsonWebKey",
+	"PUT /admin/keys/{}/{}":                   "setJsonWebKey",
+	"DELETE /admin/keys/{}/{}":                "deleteJsonWebKey",
+	"GET /.well-known/jwks.json":              "discoverJsonWebKeys",
+	"POST /admin/clients":                     "createOAuth2Client",
+	"GET /admin/clients":                      "listOAuth2Clients",
+	"GET /admin/clients/{}":                   "getOAuth2Client",
+	"PUT /admin/clients/{}":                   "setOAuth2Client",
+	"PATCH /admin/clients/{}":                 "patchOAuth2Client",
+	"DELETE /admin/clients/{}":                "deleteOAuth2Client",
+	"PUT /admin/clients/{}/lifespans":         "setOAuth2ClientLifespans",
+	"POST /admin/clients/{}/secrets/rotate":   "rotateOAuth2ClientSecret",
+	"DELETE /admin/clients/{}/secrets/rotate": "deleteRotatedOAuth2ClientSecrets",
 }
 
 func TestOperationIDsAreStable(t *testing.T) {
@@ -340,6 +349,21 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		check = "namespace=Doc&object=readme&relation=viewers&subject_id="
 		// an imported symmetric key (32 zero bytes)
 		hmacKey = `{"kty":"oct","kid":"h1","alg":"HS256","use":"sig","k":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`
+		// an OAuth2 client with every field the API documents set
+		fullClient = `{"client_id":"web","client_name":"Web","owner":"team-a","redirect_uris":["https://web.example/cb"],` +
+			`"grant_types":["authorization_code","refresh_token","client_credentials"],"response_types":["code","code id_token"],` +
+			`"scope":"openid offline_access","audience":["https://api.example"],"allowed_cors_origins":["https://web.example"],` +
+			`"token_endpoint_auth_method":"client_secret_post","post_logout_redirect_uris":["https://web.example/bye"],` +
+			`"frontchannel_logout_uri":"https://web.example/fc","frontchannel_logout_session_required":true,` +
+			`"backchannel_logout_uri":"https://web.example/bc","backchannel_logout_session_required":true,` +
+			`"client_uri":"https://web.example","logo_uri":"https://web.example/logo.png","policy_uri":"https://web.example/policy",` +
+			`"tos_uri":"https://web.example/tos","contacts":["ops@web.example"],"metadata":{"tier":"gold"},"subject_type":"public",` +
+			`"access_token_strategy":"jwt","skip_consent":true,"skip_logout_consent":true,` +
+			`"authorization_code_grant_access_token_lifespan":"1h","refresh_token_grant_refresh_token_lifespan":"720h"}`
+		// a private_key_jwt client with its public key
+		keyClient = `{"client_id":"signed","token_endpoint_auth_method":"private_key_jwt","grant_types":["client_credentials"],` +
+			`"jwks":{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256",` +
+			`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}}`
 	)
 	exchanges := []exchange{
 		// writes first, so the reads below have something to find
@@ -405,6 +429,39 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		{"admin", "DELETE", "/admin/keys/app/e1", "", "", 404},
 		{"admin", "DELETE", "/admin/keys/copy", "", "", 204},
 		{"admin", "DELETE", "/admin/keys/copy", "", "", 404},
+
+		// OAuth2 clients
+		{"admin", "POST", "/admin/clients", "application/json", fullClient, 201},
+		{"admin", "POST", "/admin/clients", "application/json", `{"client_id":"spa","client_name":"SPA","token_endpoint_auth_method":"none",` +
+			`"redirect_uris":["http://localhost:3000/cb"],"metadata":{"a":1}}`, 201},
+		{"admin", "POST", "/admin/clients", "application/json", keyClient, 201},
+		{"admin", "GET", "/admin/clients/signed", "", "", 200},
+		{"admin", "POST", "/admin/clients", "application/json", `{"client_id":"web"}`, 409},
+		{"admin", "POST", "/admin/clients", "application/json", `{"redirect_uris":["http://evil.example/cb"]}`, 400},
+		{"admin", "POST", "/admin/clients", "text/plain", `{}`, 415},
+		{"admin", "GET", "/admin/clients?page_size=1", "", "", 200},
+		{"admin", "GET", "/admin/clients?owner=team-a&client_name=Web", "", "", 200},
+		{"admin", "GET", "/admin/clients?page_size=0", "", "", 400},
+		{"admin", "GET", "/admin/clients/web", "", "", 200},
+		{"admin", "GET", "/admin/clients/nope", "", "", 404},
+		{"admin", "PUT", "/admin/clients/spa", "application/json", `{"client_name":"SPA 2","token_endpoint_auth_method":"client_secret_post"}`, 200},
+		{"admin", "PUT", "/admin/clients/spa", "application/json", `{"client_id":"other"}`, 400},
+		{"admin", "PUT", "/admin/clients/nope", "application/json", `{}`, 404},
+		{"admin", "PUT", "/admin/clients/spa", "text/plain", `{}`, 415},
+		{"admin", "PATCH", "/admin/clients/web", "application/json", `[{"op":"replace","path":"/client_name","value":"Web 2"}]`, 200},
+		{"admin", "PATCH", "/admin/clients/web", "application/json", `[{"op":"replace","path":"/client_id","value":"x"}]`, 400},
+		{"admin", "PATCH", "/admin/clients/nope", "application/json", `[]`, 404},
+		{"admin", "PATCH", "/admin/clients/web", "text/plain", `[]`, 415},
+		{"admin", "PUT", "/admin/clients/web/lifespans", "application/json", `{"implicit_grant_id_token_lifespan":"90m"}`, 200},
+		{"admin", "PUT", "/admin/clients/web/lifespans", "application/json", `{"implicit_grant_id_token_lifespan":"0s"}`, 400},
+		{"admin", "PUT", "/admin/clients/nope/lifespans", "application/json", `{}`, 404},
+		{"admin", "PUT", "/admin/clients/web/lifespans", "text/plain", `{}`, 415},
+		{"admin", "POST", "/admin/clients/web/secrets/rotate", "", "", 200},
+		{"admin", "POST", "/admin/clients/nope/secrets/rotate", "", "", 404},
+		{"admin", "DELETE", "/admin/clients/web/secrets/rotate", "", "", 200},
+		{"admin", "DELETE", "/admin/clients/nope/secrets/rotate", "", "", 404},
+		{"admin", "DELETE", "/admin/clients/spa", "", "", 204},
+		{"admin", "DELETE", "/admin/clients/spa", "", "", 404},
 	}
 
 	var spec map[string]any
