@@ -149,20 +149,8 @@ func (p *Permissions) Containing(ctx context.Context, subjects []tuple.Subject) 
 	const perQuery = 300
 	for start := 0; start < len(subjects); start += perQuery {
 		part := subjects[start:min(start+perQuery, len(subjects))]
-		var b strings.Builder
-		b.WriteString(`SELECT namespace, object, relation FROM permission_tuples
-			WHERE (subject_id, set_namespace, set_object, set_relation) IN (VALUES `)
-		args := make([]any, 0, 4*len(part))
-		for i, s := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?)")
-			id, sns, sobj, srel := subjectCols(s)
-			args = append(args, id, sns, sobj, srel)
-		}
-		b.WriteString(")")
-		rows, err := p.db.Query(ctx, b.String(), args...)
+		cond, args := subjectIn(part)
+		rows, err := p.db.Query(ctx, `SELECT namespace, object, relation FROM permission_tuples WHERE `+cond, args...)
 		if err != nil {
 			return nil, fmt.Errorf("containing: %w", err)
 		}
@@ -183,27 +171,34 @@ func (p *Permissions) Containing(ctx context.Context, subjects []tuple.Subject) 
 	return out, nil
 }
 
+// subjectIn is the condition "the tuple's subject is one of subjects" (a
+// row-value IN list, served by permission_tuples_by_subject) and its args.
+func subjectIn(subjects []tuple.Subject) (string, []any) {
+	var b strings.Builder
+	b.WriteString("(subject_id, set_namespace, set_object, set_relation) IN (VALUES ")
+	args := make([]any, 0, 4*len(subjects)+3)
+	for i, s := range subjects {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?)")
+		id, sns, sobj, srel := subjectCols(s)
+		args = append(args, id, sns, sobj, srel)
+	}
+	b.WriteString(")")
+	return b.String(), args
+}
+
 // Holding implements check.Reader, through permission_tuples_by_subject.
 func (p *Permissions) Holding(ctx context.Context, ns, rel string, subjects []tuple.Subject, limit int) ([]string, error) {
 	var out []string
 	const perQuery = 300
 	for start := 0; start < len(subjects) && len(out) < limit; start += perQuery {
 		part := subjects[start:min(start+perQuery, len(subjects))]
-		var b strings.Builder
-		b.WriteString(`SELECT object FROM permission_tuples
-			WHERE (subject_id, set_namespace, set_object, set_relation) IN (VALUES `)
-		args := make([]any, 0, 4*len(part)+3)
-		for i, s := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?)")
-			id, sns, sobj, srel := subjectCols(s)
-			args = append(args, id, sns, sobj, srel)
-		}
-		b.WriteString(") AND namespace = ? AND relation = ? LIMIT ?")
+		cond, args := subjectIn(part)
 		args = append(args, ns, rel, limit-len(out))
-		rows, err := p.db.Query(ctx, b.String(), args...)
+		rows, err := p.db.Query(ctx, `SELECT object FROM permission_tuples WHERE `+cond+`
+			AND namespace = ? AND relation = ? LIMIT ?`, args...)
 		if err != nil {
 			return nil, fmt.Errorf("holding: %w", err)
 		}
