@@ -16,6 +16,9 @@ import (
 
 	"github.com/warden-iam/warden/api/openapi"
 	"github.com/warden-iam/warden/internal/config"
+	"github.com/warden-iam/warden/internal/oauth2/client"
+	"github.com/warden-iam/warden/internal/oauth2/jwk"
+	"github.com/warden-iam/warden/internal/oauth2/provider"
 	"github.com/warden-iam/warden/internal/permission"
 	"github.com/warden-iam/warden/internal/permission/grpcapi"
 	"github.com/warden-iam/warden/internal/storage"
@@ -58,6 +61,10 @@ type App struct {
 	Admin  *web.Router
 
 	Permission *permission.Service
+
+	OAuth2        *provider.Service
+	OAuth2Clients *client.Service
+	OAuth2Keys    *jwk.Service
 
 	grpcServers grpcServers // gRPC server of each listener (grpc.go)
 

@@ -39,6 +39,10 @@ var GrantTypes = []string{
 // separated, each at most once; "none" stands alone).
 var ResponseTypeParts = []string{"code", "token", "id_token", "none"}
 
+// SigningAlgs are the JWS algorithms clients may register for ID tokens,
+// user info, request objects and private_key_jwt assertions.
+var SigningAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+
 // SubjectTypes are the supported subject_type values.
 var SubjectTypes = []string{"public", "pairwise"}
 
@@ -145,6 +149,12 @@ type Client struct {
 	Contacts                          []string            `json:"contacts"`
 	Metadata                          json.RawMessage     `json:"metadata,omitempty"`
 	SubjectType                       string              `json:"subject_type"`
+	SectorIdentifierURI               string              `json:"sector_identifier_uri,omitempty"`
+	RequestURIs                       []string            `json:"request_uris,omitempty"`
+	RequestObjectSigningAlg           string              `json:"request_object_signing_alg,omitempty"`
+	TokenEndpointAuthSigningAlg       string              `json:"token_endpoint_auth_signing_alg,omitempty"`
+	UserinfoSignedResponseAlg         string              `json:"userinfo_signed_response_alg,omitempty"`
+	IDTokenSignedResponseAlg          string              `json:"id_token_signed_response_alg,omitempty"`
 	AccessTokenStrategy               string              `json:"access_token_strategy,omitempty"`
 	SkipConsent                       bool                `json:"skip_consent"`
 	SkipLogoutConsent                 bool                `json:"skip_logout_consent"`
@@ -248,6 +258,26 @@ func (c *Client) validate() error {
 	}
 	if !slices.Contains(SubjectTypes, c.SubjectType) {
 		return invalid("subject_type", "subject_type %q is not supported; use one of %s.", c.SubjectType, strings.Join(SubjectTypes, ", "))
+	}
+	for _, f := range []struct{ name, alg string }{
+		{"request_object_signing_alg", c.RequestObjectSigningAlg},
+		{"token_endpoint_auth_signing_alg", c.TokenEndpointAuthSigningAlg},
+		{"userinfo_signed_response_alg", c.UserinfoSignedResponseAlg},
+		{"id_token_signed_response_alg", c.IDTokenSignedResponseAlg},
+	} {
+		if f.alg != "" && !slices.Contains(SigningAlgs, f.alg) && !(f.alg == "none" && f.name != "id_token_signed_response_alg" && f.name != "token_endpoint_auth_signing_alg") {
+			return invalid(f.name, "%s %q is not supported; use one of %s.", f.name, f.alg, strings.Join(SigningAlgs, ", "))
+		}
+	}
+	if c.SectorIdentifierURI != "" {
+		if err := checkWebURI(c.SectorIdentifierURI, true); err != nil || !strings.HasPrefix(c.SectorIdentifierURI, "https://") {
+			return invalid("sector_identifier_uri", "sector_identifier_uri %q must be an https URL.", c.SectorIdentifierURI)
+		}
+	}
+	for i, u := range c.RequestURIs {
+		if err := checkWebURI(u, true); err != nil {
+			return invalid("request_uris", "request_uris[%d] %q %v.", i, u, err)
+		}
 	}
 	if c.AccessTokenStrategy != "" && !slices.Contains(AccessTokenStrategies, c.AccessTokenStrategy) {
 		return invalid("access_token_strategy", "access_token_strategy %q is not supported; use one of %s.",

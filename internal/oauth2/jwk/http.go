@@ -160,11 +160,11 @@ func (h *Handler) deleteKey(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// wellKnown serves the public keys of IDTokenSet, generating the set on
+// wellKnown serves the public keys of IDTokenSet and AccessTokenSet, generating the set on
 // first need. Answers are cacheable for a minute and revalidated by ETag.
 func (h *Handler) wellKnown(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	p, err := h.s.Published(ctx, IDTokenSet)
+	p, err := h.s.Published(ctx, IDTokenSet, AccessTokenSet)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (h *Handler) wellKnown(w http.ResponseWriter, r *http.Request) error {
 		if err := h.s.Ensure(ctx, IDTokenSet, wellKnownAlgs...); err != nil {
 			return err
 		}
-		if p, err = h.s.Published(ctx, IDTokenSet); err != nil {
+		if p, err = h.s.Published(ctx, IDTokenSet, AccessTokenSet); err != nil {
 			return err
 		}
 	}

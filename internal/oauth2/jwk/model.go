@@ -18,6 +18,10 @@ import (
 // IDTokenSet is the set whose public keys /.well-known/jwks.json serves.
 const IDTokenSet = "hydra.openid.id-token"
 
+// AccessTokenSet signs JWT access tokens; its public keys are served with
+// IDTokenSet's so resource servers find them at the same place.
+const AccessTokenSet = "hydra.jwt.access-token"
+
 // RSABits is the size of generated RSA keys (see the package doc).
 const RSABits = 2048
 

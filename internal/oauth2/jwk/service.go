@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,10 +54,13 @@ type Service struct {
 	enc   Encrypter
 	opts  Options
 
-	mu      sync.Mutex // guards cache
-	cache   map[string]cached
-	ensure  sync.Mutex // serialises first generation of a set in this process
-	version uint64     // bumped by every write, so a stale fill is not cached
+	mu    sync.Mutex // guards cache
+	cache map[string]cached
+	// signers and verifiers cache SigningKey and VerificationKeys answers.
+	signers   map[string]cachedKey
+	verifiers map[string]cachedSet
+	ensure    sync.Mutex // serialises first generation of a set in this process
+	version   uint64     // bumped by every write, so a stale fill is not cached
 }
 
 // NewService returns the key service over store, sealing keys with enc.
@@ -66,7 +71,8 @@ func NewService(store Store, enc Encrypter, o Options) *Service {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: store, enc: enc, opts: o, cache: map[string]cached{}}
+	return &Service{store: store, enc: enc, opts: o, cache: map[string]cached{},
+		signers: map[string]cachedKey{}, verifiers: map[string]cachedSet{}}
 }
 
 // Generate creates a key for alg in set (created if new) and returns it,
@@ -140,7 +146,17 @@ func (s *Service) write(ctx context.Context, set string, keys []jose.JSONWebKey,
 
 func (s *Service) invalidate(set string) {
 	s.mu.Lock()
-	delete(s.cache, set)
+	for k := range s.cache {
+		if slices.Contains(strings.Split(k, "\x00"), set) {
+			delete(s.cache, k)
+		}
+	}
+	delete(s.verifiers, set)
+	for k := range s.signers {
+		if strings.HasPrefix(k, set+"\x00") {
+			delete(s.signers, k)
+		}
+	}
 	s.version++
 	s.mu.Unlock()
 }
@@ -261,21 +277,29 @@ func (s *Service) publicSet(ctx context.Context, set string) (jose.JSONWebKeySet
 	return out, len(recs), nil
 }
 
-// Published returns the public JSON of set with its ETag, from memory while
-// fresh.
-func (s *Service) Published(ctx context.Context, set string) (Published, error) {
+// Published returns the public JSON of set (merged with the sets in more,
+// in order) with its ETag, from memory while fresh.
+func (s *Service) Published(ctx context.Context, set string, more ...string) (Published, error) {
+	sets := append([]string{set}, more...)
+	name := strings.Join(sets, "\x00")
 	s.mu.Lock()
-	c, ok := s.cache[set]
+	c, ok := s.cache[name]
 	v := s.version
 	s.mu.Unlock()
 	if ok && s.opts.Now().Sub(c.at) < s.opts.CacheTTL {
 		return c.Published, nil
 	}
-	ks, stored, err := s.publicSet(ctx, set)
-	if err != nil {
-		return Published{}, err
+	all := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{}}
+	stored := 0
+	for _, set := range sets {
+		ks, n, err := s.publicSet(ctx, set)
+		if err != nil {
+			return Published{}, err
+		}
+		all.Keys = append(all.Keys, ks.Keys...)
+		stored += n
 	}
-	b, err := json.Marshal(ks)
+	b, err := json.Marshal(all)
 	if err != nil {
 		return Published{}, fmt.Errorf("encode key set %q: %w", set, err)
 	}
@@ -283,7 +307,7 @@ func (s *Service) Published(ctx context.Context, set string) (Published, error) 
 	p := Published{JSON: b, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`, Stored: stored}
 	s.mu.Lock()
 	if s.version == v { // no write since the read began
-		s.cache[set] = cached{Published: p, at: s.opts.Now()}
+		s.cache[name] = cached{Published: p, at: s.opts.Now()}
 	}
 	s.mu.Unlock()
 	return p, nil
