@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -22,13 +23,18 @@ import (
 	"github.com/warden-iam/warden/internal/permission/tuple"
 )
 
-// Defaults of the permission commands' server addresses; the environment
-// variables, when set, replace them.
+// Defaults of the server addresses; the environment variables, when set,
+// replace them. The permission commands name the listeners by what they do
+// (read, write), the OAuth2 commands by the listener (public, admin).
 const (
-	defaultReadURL  = "http://127.0.0.1:4433"
-	defaultWriteURL = "http://127.0.0.1:4434"
-	envReadURL      = "WARDEN_READ_URL"
-	envWriteURL     = "WARDEN_WRITE_URL"
+	defaultReadURL   = "http://127.0.0.1:4433"
+	defaultWriteURL  = "http://127.0.0.1:4434"
+	defaultPublicURL = "http://127.0.0.1:4433"
+	defaultAdminURL  = "http://127.0.0.1:4434"
+	envReadURL       = "WARDEN_READ_URL"
+	envWriteURL      = "WARDEN_WRITE_URL"
+	envPublicURL     = "WARDEN_PUBLIC_URL"
+	envAdminURL      = "WARDEN_ADMIN_URL"
 
 	// writeChunk is how many tuples one PATCH carries (the server's default
 	// transaction limit).
@@ -37,10 +43,12 @@ const (
 
 // apiFlags are the flags of the commands that talk to a running server.
 type apiFlags struct {
-	readURL  string
-	writeURL string
-	format   string
-	timeout  time.Duration
+	readURL   string
+	writeURL  string
+	publicURL string
+	adminURL  string
+	format    string
+	timeout   time.Duration
 }
 
 func envOr(name, def string) string {
@@ -50,21 +58,39 @@ func envOr(name, def string) string {
 	return def
 }
 
+// urlFlag adds the base-URL flag name, defaulting to $env or else def; api
+// and listener say what it names in the help.
+func urlFlag(cmd *cobra.Command, dst *string, name, env, def, api, listener string) {
+	cmd.Flags().StringVar(dst, name, envOr(env, def),
+		fmt.Sprintf("base URL of the server's %s API (%s listener; env %s)", api, listener, env))
+}
+
 // register adds --format always, --read-url and --write-url as asked, and
 // --timeout whenever the command talks to a server.
 func (f *apiFlags) register(cmd *cobra.Command, read, write bool) {
 	cmd.Flags().StringVar(&f.format, "format", "table", "output format: table or json")
 	if read {
-		cmd.Flags().StringVar(&f.readURL, "read-url", envOr(envReadURL, defaultReadURL),
-			"base URL of the server's read API (public listener; env "+envReadURL+")")
+		urlFlag(cmd, &f.readURL, "read-url", envReadURL, defaultReadURL, "read", "public")
 	}
 	if write {
-		cmd.Flags().StringVar(&f.writeURL, "write-url", envOr(envWriteURL, defaultWriteURL),
-			"base URL of the server's write API (admin listener; env "+envWriteURL+")")
+		urlFlag(cmd, &f.writeURL, "write-url", envWriteURL, defaultWriteURL, "write", "admin")
 	}
 	if read || write {
 		cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Second, "time limit of each request to the server")
 	}
+}
+
+// registerListeners adds --format, --public-url and --admin-url as asked,
+// and --timeout.
+func (f *apiFlags) registerListeners(cmd *cobra.Command, public, admin bool) {
+	cmd.Flags().StringVar(&f.format, "format", "table", "output format: table or json")
+	if public {
+		urlFlag(cmd, &f.publicURL, "public-url", envPublicURL, defaultPublicURL, "public", "public")
+	}
+	if admin {
+		urlFlag(cmd, &f.adminURL, "admin-url", envAdminURL, defaultAdminURL, "admin", "admin")
+	}
+	cmd.Flags().DurationVar(&f.timeout, "timeout", 10*time.Second, "time limit of each request to the server")
 }
 
 func (f *apiFlags) json() (bool, error) {
@@ -81,13 +107,15 @@ func (f *apiFlags) client() *apiClient {
 	return &apiClient{http: &http.Client{Timeout: f.timeout}}
 }
 
-// apiClient calls the permission REST API.
+// apiClient calls a server's REST API.
 type apiClient struct{ http *http.Client }
 
-// serverError is an error answer of the server, read from its error envelope.
+// serverError is an error answer of the server, read from its error envelope
+// or from an OAuth2 error answer (RFC 6749 section 5.2).
 type serverError struct {
 	Status int
 	ID     string
+	Code   string // OAuth2 error code, e.g. invalid_client
 	Reason string
 	Msg    string
 }
@@ -96,6 +124,13 @@ func (e *serverError) Error() string {
 	what := e.Reason
 	if what == "" {
 		what = e.Msg
+	}
+	if e.Code != "" {
+		if what == "" {
+			what = e.Code
+		} else {
+			what = e.Code + ": " + what
+		}
 	}
 	if what == "" {
 		what = "no reason given"
@@ -126,19 +161,42 @@ func (c *apiClient) do(ctx context.Context, method, base, path string, query url
 	if err != nil {
 		return nil, fmt.Errorf("bad server URL %q: %v", base, err)
 	}
-	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return c.send(req, base, out)
+}
+
+// postForm POSTs form (application/x-www-form-urlencoded) to base+path,
+// after auth (if not nil) has had its say on the request, and decodes a 2xx
+// answer into out as do does.
+func (c *apiClient) postForm(ctx context.Context, base, path string, form url.Values, auth func(*http.Request), out any) (http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(base, "/")+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("bad server URL %q: %v", base, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if auth != nil {
+		auth(req)
+	}
+	return c.send(req, base, out)
+}
+
+func (c *apiClient) send(req *http.Request, base string, out any) (http.Header, error) {
+	req.Header.Set("Accept", "application/json")
 	res, err := c.http.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return nil, fmt.Errorf("cannot reach %s: %v (is the server running and listening there?)", base, err)
+		}
 		return nil, fmt.Errorf("cannot reach %s: %v", base, err)
 	}
 	defer res.Body.Close()
+	method, u := req.Method, req.URL.String()
 	b, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: reading the answer: %v", method, u, err)
@@ -167,6 +225,18 @@ func decodeServerError(status int, body []byte) error {
 	e := &serverError{Status: status}
 	if json.Unmarshal(body, &env) == nil && (env.Error.Reason != "" || env.Error.Message != "") {
 		e.ID, e.Reason, e.Msg = env.Error.ID, env.Error.Reason, env.Error.Message
+		return e
+	}
+	var oauth struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+		Hint        string `json:"error_hint"`
+	}
+	if json.Unmarshal(body, &oauth) == nil && oauth.Error != "" {
+		e.Code, e.Reason = oauth.Error, oauth.Description
+		if oauth.Hint != "" && !strings.Contains(e.Reason, oauth.Hint) {
+			e.Reason = strings.TrimSpace(e.Reason + " " + oauth.Hint)
+		}
 		return e
 	}
 	text := strings.TrimSpace(string(body))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -61,7 +62,8 @@ It keeps its data in ./warden-data (or $WARDEN_DATA_DIR) and listens on
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newServe(), newMigrate(), newVersion(), newConfigCmd(),
-		newRelationTuples(), newCheck(), newExpand(), newNamespaces())
+		newRelationTuples(), newCheck(), newExpand(), newNamespaces(),
+		newClients(), newKeys(), newToken())
 	return root
 }
 
@@ -86,4 +88,38 @@ func (f *configFlags) load(dev bool) (*config.Config, error) {
 		sets = append([]string{"dsn=" + f.dsn}, sets...)
 	}
 	return config.Load(config.Sources{Files: f.files, Sets: sets, Dev: dev})
+}
+
+// nArgs accepts min to max arguments (max < 0: no limit) and otherwise
+// answers with the command's usage line.
+func nArgs(min, max int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < min || (max >= 0 && len(args) > max) {
+			return fmt.Errorf("wrong number of arguments (%d); usage: %s", len(args), cmd.UseLine())
+		}
+		return nil
+	}
+}
+
+// forEach calls fn for each id. With several ids a failure is reported on
+// stderr and the others still run; the returned error sums them up. With one
+// id its error is returned as is.
+func forEach(cmd *cobra.Command, ids []string, what string, fn func(id string) error) error {
+	var failed []string
+	var last error
+	for _, id := range ids {
+		if err := fn(id); err != nil {
+			failed, last = append(failed, id), err
+			if len(ids) > 1 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warden: %s %s: %v\n", what, id, err)
+			}
+		}
+	}
+	switch {
+	case len(failed) == 0:
+		return nil
+	case len(ids) == 1:
+		return last
+	}
+	return fmt.Errorf("%d of %d %ss failed: %s", len(failed), len(ids), what, strings.Join(failed, ", "))
 }
