@@ -233,8 +233,20 @@ func randomState(t *testing.T) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func TestOAuth2CodeFlowWithPKCEAndOIDC(t *testing.T) {
-	e := startOAuth(t, nil)
+// eachDB runs fn on SQLite and on PostgreSQL (when TEST_DATABASE_URL is
+// set), passing the serve flags that select the database.
+func eachDB(t *testing.T, fn func(t *testing.T, args ...string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn, _ := freshPostgres(t)
+		fn(t, "--dsn", dsn, "--migrate")
+	})
+}
+
+func TestOAuth2CodeFlowWithPKCEAndOIDC(t *testing.T) { eachDB(t, testCodeFlow) }
+
+func testCodeFlow(t *testing.T, args ...string) {
+	e := startOAuth(t, nil, args...)
 	c := e.webClient(t, "web")
 	ctx := oidc.InsecureIssuerURLContext(context.Background(), e.srv.public)
 	prov, err := oidc.NewProvider(ctx, e.srv.public)
@@ -309,8 +321,10 @@ func TestOAuth2CodeFlowWithPKCEAndOIDC(t *testing.T) {
 	}
 }
 
-func TestOAuth2RefreshRotationAndReuse(t *testing.T) {
-	e := startOAuth(t, nil)
+func TestOAuth2RefreshRotationAndReuse(t *testing.T) { eachDB(t, testRefreshRotation) }
+
+func testRefreshRotation(t *testing.T, args ...string) {
+	e := startOAuth(t, nil, args...)
 	c := e.webClient(t, "web")
 	conf := oauth2.Config{ClientID: "web", ClientSecret: c.GetClientSecret(), RedirectURL: e.rp.URL + "/cb",
 		Endpoint: oauth2.Endpoint{AuthURL: e.srv.public + "/oauth2/auth", TokenURL: e.srv.public + "/oauth2/token"},
@@ -349,8 +363,10 @@ func TestOAuth2RefreshRotationAndReuse(t *testing.T) {
 	}
 }
 
-func TestOAuth2ClientCredentialsIntrospectRevoke(t *testing.T) {
-	e := startOAuth(t, nil)
+func TestOAuth2ClientCredentialsIntrospectRevoke(t *testing.T) { eachDB(t, testClientCredentials) }
+
+func testClientCredentials(t *testing.T, args ...string) {
+	e := startOAuth(t, nil, args...)
 	c := e.createClient(t, ory.OAuth2Client{ClientId: ory.PtrString("svc"), GrantTypes: []string{"client_credentials"},
 		Scope: ory.PtrString("read write"), Audience: []string{"https://api.example"}})
 	tokenURL := e.srv.public + "/oauth2/token"
