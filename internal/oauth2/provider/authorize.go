@@ -321,6 +321,9 @@ func (s *Service) flow(ctx context.Context, purpose, value string) (*Flow, FlowR
 	if err != nil {
 		return nil, rec, err
 	}
+	if !rec.ExpiresAt.After(s.now()) {
+		return nil, rec, errNotFound // expired, not yet cleaned up
+	}
 	f, err := s.openFlow(rec)
 	return f, rec, err
 }
