@@ -113,11 +113,13 @@ func TestHalfHashOfOIDCCore(t *testing.T) {
 func FuzzOpenOpaque(f *testing.F) {
 	k := testKeys(f, "fuzz-secret-0123456789abcdefgh")
 	tok, _ := k.newOpaque(prefixRefresh)
-	f.Add(tok)
+	f.Add(tok[:len(tok)-1] + "A") // a real token with its MAC changed
+	f.Add(tok[:len(tok)-1] + "B")
 	f.Add("ory_rt_.")
 	f.Add("ory_rt_" + strings.Repeat("A", 43) + "." + strings.Repeat("A", 43))
 	f.Fuzz(func(t *testing.T, s string) {
-		if _, ok := k.openOpaque(prefixRefresh, s); ok && s != tok {
+		// Nothing the fuzzer makes carries a valid MAC.
+		if _, ok := k.openOpaque(prefixRefresh, s); ok {
 			t.Fatalf("forged token accepted: %q", s)
 		}
 		if _, ok := k.open("login_challenge", s); ok {
