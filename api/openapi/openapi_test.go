@@ -297,6 +297,11 @@ var operationIDs = map[string]string{
 	"PUT /admin/clients/{}/lifespans":         "setOAuth2ClientLifespans",
 	"POST /admin/clients/{}/secrets/rotate":   "rotateOAuth2ClientSecret",
 	"DELETE /admin/clients/{}/secrets/rotate": "deleteRotatedOAuth2ClientSecrets",
+
+	"GET /admin/trust/grants/jwt-bearer/issuers":       "listTrustedOAuth2JwtGrantIssuers",
+	"POST /admin/trust/grants/jwt-bearer/issuers":      "trustOAuth2JwtGrantIssuer",
+	"GET /admin/trust/grants/jwt-bearer/issuers/{}":    "getTrustedOAuth2JwtGrantIssuer",
+	"DELETE /admin/trust/grants/jwt-bearer/issuers/{}": "deleteTrustedOAuth2JwtGrantIssuer",
 }
 
 func TestOperationIDsAreStable(t *testing.T) {
@@ -364,6 +369,11 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		keyClient = `{"client_id":"signed","token_endpoint_auth_method":"private_key_jwt","grant_types":["client_credentials"],` +
 			`"jwks":{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256",` +
 			`"x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}}`
+		// JWT-bearer grant trust relationships (RFC 7523), with that public key
+		trustPath  = "/admin/trust/grants/jwt-bearer/issuers"
+		trustKey   = `"jwk":{"kty":"EC","crv":"P-256","kid":"t1","alg":"ES256","use":"sig","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`
+		trustAlice = `{"issuer":"https://idp.example","subject":"alice","scope":["openid"],` + trustKey + `,"expires_at":"2999-01-01T00:00:00Z"}`
+		trustAny   = `{"issuer":"https://idp.example","allow_any_subject":true,"scope":[],` + trustKey + `,"expires_at":"2999-01-01T00:00:00Z"}`
 	)
 	exchanges := []exchange{
 		// writes first, so the reads below have something to find
@@ -462,6 +472,21 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		{"admin", "DELETE", "/admin/clients/nope/secrets/rotate", "", "", 404},
 		{"admin", "DELETE", "/admin/clients/spa", "", "", 204},
 		{"admin", "DELETE", "/admin/clients/spa", "", "", 404},
+
+		// JWT-bearer grant trust relationships; {id} is the last one created
+		{"admin", "POST", trustPath, "application/json", trustAlice, 201},
+		{"admin", "GET", trustPath + "/{id}", "", "", 200},
+		{"admin", "POST", trustPath, "application/json", trustAny, 201},
+		{"admin", "POST", trustPath, "application/json", trustAlice, 409},
+		{"admin", "POST", trustPath, "application/json", strings.Replace(trustAlice, `"alice"`, `"alice","allow_any_subject":true`, 1), 400},
+		{"admin", "POST", trustPath, "application/json", strings.Replace(trustAlice, "2999", "2001", 1), 400},
+		{"admin", "POST", trustPath, "text/plain", trustAlice, 415},
+		{"admin", "GET", trustPath + "?page_size=1", "", "", 200},
+		{"admin", "GET", trustPath + "?issuer=https%3A%2F%2Fidp.example", "", "", 200},
+		{"admin", "GET", trustPath + "?page_size=0", "", "", 400},
+		{"admin", "GET", trustPath + "/nope", "", "", 404},
+		{"admin", "DELETE", trustPath + "/{id}", "", "", 204},
+		{"admin", "DELETE", trustPath + "/{id}", "", "", 404},
 	}
 
 	var spec map[string]any
@@ -480,18 +505,28 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	}
 	paths := spec["paths"].(map[string]any)
 	exercised := map[string]bool{}
+	lastID := "" // the "id" member of the last 201 answer, for targets holding {id}
 	for _, x := range exchanges {
-		name := x.listener + " " + x.method + " " + x.target
+		target := strings.ReplaceAll(x.target, "{id}", lastID)
+		name := x.listener + " " + x.method + " " + target
 		var body io.Reader
 		if x.body != "" {
 			body = strings.NewReader(x.body)
 		}
-		req := httptest.NewRequest(x.method, x.target, body)
+		req := httptest.NewRequest(x.method, target, body)
 		if x.contentType != "" {
 			req.Header.Set("Content-Type", x.contentType)
 		}
 		rec := httptest.NewRecorder()
 		handlers[x.listener].ServeHTTP(rec, req)
+		if rec.Code == http.StatusCreated {
+			var created struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(rec.Body.Bytes(), &created) == nil && created.ID != "" {
+				lastID = created.ID
+			}
+		}
 		if rec.Code != x.want {
 			t.Errorf("%s: status %d, want %d: %s", name, rec.Code, x.want, rec.Body)
 			continue

@@ -17,6 +17,7 @@ import (
 	"github.com/warden-iam/warden/internal/oauth2/client"
 	"github.com/warden-iam/warden/internal/oauth2/jwk"
 	"github.com/warden-iam/warden/internal/oauth2/provider"
+	"github.com/warden-iam/warden/internal/oauth2/trust"
 )
 
 // clientSecretKeyInfo separates the key hashing generated client secrets
@@ -232,7 +233,9 @@ func (a *App) buildOAuth2() error {
 		SecureCookies:                 !a.Config.Dev,
 		Logger:                        a.Log,
 	}
-	p, err := provider.NewService(a.Store.OAuth2(), clients, keys, nil, c, o)
+	grants := trust.NewService(a.Store.Trust(), trust.Options{})
+	trust.NewHandler(grants).MountAdmin(a.Admin)
+	p, err := provider.NewService(a.Store.OAuth2(), clients, keys, trustMatcher{grants}, c, o)
 	if err != nil {
 		return err
 	}
@@ -278,4 +281,15 @@ func (a *App) buildOAuth2() error {
 		})
 	}
 	return nil
+}
+
+// trustMatcher gives the provider the JWT-bearer trust relationships.
+type trustMatcher struct{ s *trust.Service }
+
+func (m trustMatcher) Match(ctx context.Context, iss, sub, kid string) (provider.TrustedIssuer, error) {
+	is, err := m.s.Match(ctx, iss, sub, kid)
+	if err != nil {
+		return provider.TrustedIssuer{}, err
+	}
+	return provider.TrustedIssuer{Scope: is.Scope, Key: is.Key, ExpiresAt: is.ExpiresAt}, nil
 }
