@@ -62,6 +62,10 @@ type oauth2Config struct {
 				Salt string `json:"salt"`
 			} `json:"pairwise"`
 		} `json:"subject_identifiers"`
+		DynamicClientRegistration struct {
+			Enabled      bool     `json:"enabled"`
+			DefaultScope []string `json:"default_scope"`
+		} `json:"dynamic_client_registration"`
 	} `json:"oidc"`
 	PKCE struct {
 		Enforced                 bool  `json:"enforced"`
@@ -231,6 +235,7 @@ func (a *App) buildOAuth2() error {
 		DeviceInterval:                time.Duration(cfg.DeviceAuthorization.TokenPollingInterval),
 		TokenHook:                     hook,
 		SecureCookies:                 !a.Config.Dev,
+		DynamicClientRegistration:     cfg.OIDC.DynamicClientRegistration.Enabled,
 		Logger:                        a.Log,
 	}
 	grants := trust.NewService(a.Store.Trust(), trust.Options{})
@@ -241,6 +246,11 @@ func (a *App) buildOAuth2() error {
 	}
 	p.MountPublic(a.Public)
 	p.MountAdmin(a.Admin)
+	if cfg.OIDC.DynamicClientRegistration.Enabled {
+		client.NewRegistrar(clients, client.RegistrationOptions{PublicURL: public,
+			DefaultScope: cfg.OIDC.DynamicClientRegistration.DefaultScope,
+			SubjectTypes: cfg.OIDC.SubjectIdentifiers.SupportedTypes}).MountPublic(a.Public)
+	}
 	a.OAuth2 = p
 	a.OAuth2Clients = clients
 	a.OAuth2Keys = keys

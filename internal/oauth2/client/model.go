@@ -150,6 +150,7 @@ type Client struct {
 	Metadata                          json.RawMessage     `json:"metadata,omitempty"`
 	SubjectType                       string              `json:"subject_type"`
 	SectorIdentifierURI               string              `json:"sector_identifier_uri,omitempty"`
+	InitiateLoginURI                  string              `json:"initiate_login_uri,omitempty"`
 	RequestURIs                       []string            `json:"request_uris,omitempty"`
 	RequestObjectSigningAlg           string              `json:"request_object_signing_alg,omitempty"`
 	TokenEndpointAuthSigningAlg       string              `json:"token_endpoint_auth_signing_alg,omitempty"`
@@ -269,9 +270,12 @@ func (c *Client) validate() error {
 			return invalid(f.name, "%s %q is not supported; use one of %s.", f.name, f.alg, strings.Join(SigningAlgs, ", "))
 		}
 	}
-	if c.SectorIdentifierURI != "" {
-		if err := checkWebURI(c.SectorIdentifierURI, true); err != nil || !strings.HasPrefix(c.SectorIdentifierURI, "https://") {
-			return invalid("sector_identifier_uri", "sector_identifier_uri %q must be an https URL.", c.SectorIdentifierURI)
+	for _, f := range []struct{ name, uri string }{
+		{"sector_identifier_uri", c.SectorIdentifierURI},
+		{"initiate_login_uri", c.InitiateLoginURI},
+	} {
+		if f.uri != "" && !isHTTPS(f.uri) {
+			return invalid(f.name, "%s %q must be an https URL.", f.name, f.uri)
 		}
 	}
 	for i, u := range c.RequestURIs {
@@ -395,6 +399,12 @@ func checkWebURI(raw string, strict bool) error {
 		return errors.New("must not have a fragment")
 	}
 	return nil
+}
+
+// isHTTPS tells whether raw is an absolute https URL with a host and no
+// fragment.
+func isHTTPS(raw string) bool {
+	return checkWebURI(raw, true) == nil && strings.HasPrefix(raw, "https://")
 }
 
 // checkOrigin accepts scheme://host[:port] with http or https.

@@ -43,9 +43,10 @@ type Options struct {
 
 // Service manages OAuth2 clients.
 type Service struct {
-	store Store
-	hash  hasher
-	now   func() time.Time
+	store   Store
+	hash    hasher
+	regHash hasher // registration access tokens, under a key of their own
+	now     func() time.Time
 }
 
 // NewService returns the client service over store.
@@ -56,16 +57,19 @@ func NewService(store Store, o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: store, hash: hasher{key: bytes.Clone(o.SecretKey)}, now: o.Now}, nil
+	key := bytes.Clone(o.SecretKey)
+	return &Service{store: store, hash: hasher{key: key}, regHash: hasher{key: subKey(key, registrationTokenKeyInfo)}, now: o.Now}, nil
 }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// stored is a client with its secret hashes, as kept.
+// stored is a client with its secret hashes and the hash of its
+// registration access token, as kept.
 type stored struct {
 	Client
 	hash    string
 	rotated []string
+	regHash string
 }
 
 func (s *Service) load(ctx context.Context, id string) (stored, error) {
@@ -78,7 +82,7 @@ func (s *Service) load(ctx context.Context, id string) (stored, error) {
 		return stored{}, fmt.Errorf("decode client %s: %w", id, err)
 	}
 	c.Secret = ""
-	return stored{Client: c, hash: r.SecretHash, rotated: r.RotatedSecretHashes}, nil
+	return stored{Client: c, hash: r.SecretHash, rotated: r.RotatedSecretHashes, regHash: r.RegistrationTokenHash}, nil
 }
 
 func (s *Service) record(st stored) (Record, error) {
@@ -89,7 +93,7 @@ func (s *Service) record(st stored) (Record, error) {
 		return Record{}, fmt.Errorf("encode client %s: %w", c.ID, err)
 	}
 	return Record{ID: c.ID, Name: c.Name, Owner: c.Owner, Data: b, SecretHash: st.hash,
-		RotatedSecretHashes: st.rotated, CreatedAt: c.CreatedAt}, nil
+		RotatedSecretHashes: st.rotated, RegistrationTokenHash: st.regHash, CreatedAt: c.CreatedAt}, nil
 }
 
 // secretFor applies the secret rules to c, the new state of a client whose
@@ -124,6 +128,12 @@ func (s *Service) secretFor(c *Client, prev string) (hash, reveal string, err er
 // random one; an empty secret of a client that needs one is generated. The
 // returned client carries the secret: the only time it is shown.
 func (s *Service) Create(ctx context.Context, c Client) (Client, error) {
+	return s.create(ctx, c, "")
+}
+
+// create stores a new client whose registration access token hashes to
+// regHash (empty: none).
+func (s *Service) create(ctx context.Context, c Client, regHash string) (Client, error) {
 	if c.ID == "" {
 		c.ID = uuid.NewString()
 	}
@@ -137,7 +147,7 @@ func (s *Service) Create(ctx context.Context, c Client) (Client, error) {
 	}
 	c.CreatedAt = s.stamp()
 	c.UpdatedAt = c.CreatedAt
-	r, err := s.record(stored{Client: c, hash: hash})
+	r, err := s.record(stored{Client: c, hash: hash, regHash: regHash})
 	if err != nil {
 		return Client{}, err
 	}
@@ -239,7 +249,7 @@ func (s *Service) replace(ctx context.Context, cur stored, c Client) (Client, er
 	}
 	c.CreatedAt = cur.CreatedAt
 	c.UpdatedAt = s.stamp()
-	r, err := s.record(stored{Client: c, hash: hash, rotated: rotated})
+	r, err := s.record(stored{Client: c, hash: hash, rotated: rotated, regHash: cur.regHash})
 	if err != nil {
 		return Client{}, err
 	}
@@ -329,7 +339,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (Client, error) {
 	}
 	c := cur.Client
 	c.UpdatedAt = s.stamp()
-	r, err := s.record(stored{Client: c, hash: s.hash.fast(secret), rotated: rotated})
+	r, err := s.record(stored{Client: c, hash: s.hash.fast(secret), rotated: rotated, regHash: cur.regHash})
 	if err != nil {
 		return Client{}, err
 	}
@@ -349,7 +359,7 @@ func (s *Service) DeleteRotatedSecrets(ctx context.Context, id string) (Client, 
 	}
 	c := cur.Client
 	c.UpdatedAt = s.stamp()
-	r, err := s.record(stored{Client: c, hash: cur.hash})
+	r, err := s.record(stored{Client: c, hash: cur.hash, regHash: cur.regHash})
 	if err != nil {
 		return Client{}, err
 	}

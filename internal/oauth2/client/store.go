@@ -9,15 +9,18 @@ import (
 // secret; Name, Owner and CreatedAt are copies of its fields for filtering
 // and paging. SecretHash is the hash of the current secret (empty for
 // clients without one), RotatedSecretHashes those of secrets replaced by a
-// rotation, newest first.
+// rotation, newest first. RegistrationTokenHash is the hash of the
+// registration access token of a client registered dynamically (empty for
+// clients created through the admin API).
 type Record struct {
-	ID                  string
-	Name                string
-	Owner               string
-	Data                []byte
-	SecretHash          string
-	RotatedSecretHashes []string
-	CreatedAt           time.Time
+	ID                    string
+	Name                  string
+	Owner                 string
+	Data                  []byte
+	SecretHash            string
+	RotatedSecretHashes   []string
+	RegistrationTokenHash string
+	CreatedAt             time.Time
 }
 
 // Query selects a page of clients: those after the id After (empty: from

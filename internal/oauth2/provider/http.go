@@ -19,8 +19,8 @@ func (s *Service) MountPublic(r *web.Router) {
 	r.Handle("GET /oauth2/device/verify", oauthHandler(s.deviceVerify))
 	r.Handle("GET /oauth2/sessions/logout", s.logout)
 	r.Handle("POST /oauth2/sessions/logout", s.logout)
-	r.Handle("GET /.well-known/openid-configuration", s.discoveryHandler(false))
-	r.Handle("GET /.well-known/oauth-authorization-server", s.discoveryHandler(false))
+	r.Handle("GET /.well-known/openid-configuration", s.discoveryHandler(s.opts.DynamicClientRegistration))
+	r.Handle("GET /.well-known/oauth-authorization-server", s.discoveryHandler(s.opts.DynamicClientRegistration))
 	r.Handle("GET /oauth2/fallbacks/{page}", s.fallback)
 }
 

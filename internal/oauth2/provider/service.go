@@ -119,6 +119,10 @@ type Options struct {
 	// SecureCookies sets the Secure flag (off only in development).
 	SecureCookies bool
 
+	// DynamicClientRegistration advertises registration_endpoint in the
+	// discovery documents (the endpoints are mounted by the caller).
+	DynamicClientRegistration bool
+
 	// HTTPClient makes outbound calls (back-channel logout, jwks_uri,
 	// request_uri, token hook).
 	HTTPClient *http.Client

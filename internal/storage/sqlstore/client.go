@@ -18,12 +18,12 @@ func (s *Store) Clients() *Clients { return &Clients{db: s.DB} }
 
 var _ client.Store = (*Clients)(nil)
 
-const clientCols = `id, client_name, owner, client_data, secret_hash, rotated_secret_hashes, created_at`
+const clientCols = `id, client_name, owner, client_data, secret_hash, rotated_secret_hashes, registration_token_hash, created_at`
 
 // InsertClient implements client.Store.
 func (c *Clients) InsertClient(ctx context.Context, r client.Record) error {
-	_, err := c.db.Exec(ctx, `INSERT INTO oauth2_clients (`+clientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Name, r.Owner, string(r.Data), r.SecretHash, strings.Join(r.RotatedSecretHashes, " "), r.CreatedAt)
+	_, err := c.db.Exec(ctx, `INSERT INTO oauth2_clients (`+clientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Name, r.Owner, string(r.Data), r.SecretHash, strings.Join(r.RotatedSecretHashes, " "), r.RegistrationTokenHash, r.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("insert client %s: %w", r.ID, err)
 	}
@@ -36,7 +36,7 @@ func scanClient(sc interface{ Scan(...any) error }) (client.Record, error) {
 		data, rotated string
 		at            sqldb.Time
 	)
-	err := sc.Scan(&r.ID, &r.Name, &r.Owner, &data, &r.SecretHash, &rotated, &at)
+	err := sc.Scan(&r.ID, &r.Name, &r.Owner, &data, &r.SecretHash, &rotated, &r.RegistrationTokenHash, &at)
 	r.Data, r.RotatedSecretHashes, r.CreatedAt = []byte(data), strings.Fields(rotated), at.Time
 	return r, err
 }
@@ -53,8 +53,8 @@ func (c *Clients) GetClient(ctx context.Context, id string) (client.Record, erro
 // UpdateClient implements client.Store.
 func (c *Clients) UpdateClient(ctx context.Context, r client.Record) error {
 	res, err := c.db.Exec(ctx, `UPDATE oauth2_clients SET client_name = ?, owner = ?, client_data = ?, secret_hash = ?,
-		rotated_secret_hashes = ? WHERE id = ?`,
-		r.Name, r.Owner, string(r.Data), r.SecretHash, strings.Join(r.RotatedSecretHashes, " "), r.ID)
+		rotated_secret_hashes = ?, registration_token_hash = ? WHERE id = ?`,
+		r.Name, r.Owner, string(r.Data), r.SecretHash, strings.Join(r.RotatedSecretHashes, " "), r.RegistrationTokenHash, r.ID)
 	if err != nil {
 		return fmt.Errorf("update client %s: %w", r.ID, err)
 	}

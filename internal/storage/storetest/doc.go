@@ -3,7 +3,8 @@
 // on: transactions commit, roll back and retry lost races; errors map to the
 // storage sentinels; concurrent writers all land; times round-trip in UTC;
 // migrations are idempotent and detect tampering; generated system secrets
-// are stored once under concurrent callers.
+// are stored once under concurrent callers; OAuth2 clients keep the hash of
+// their registration access token.
 //
 // Invariants: each subtest gets its own fresh database from the opener and
 // creates any scratch tables it needs there; the suite passes identically

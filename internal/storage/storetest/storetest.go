@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) *sqldb.DB) {
 	t.Run("Time", func(t *testing.T) { testTime(t, open(t)) })
 	t.Run("Migrations", func(t *testing.T) { testMigrations(t, open(t)) })
 	t.Run("SystemSecrets", func(t *testing.T) { testSystemSecrets(t, open(t)) })
+	t.Run("ClientRegistrationToken", func(t *testing.T) { testClientRegistrationToken(t, open(t)) })
 }
 
 func ctxFor(t *testing.T) context.Context {
