@@ -170,6 +170,8 @@ func newApp(t *testing.T) *app.App {
 			"serve.public.port=0", "serve.admin.port=0",
 			"dsn=sqlite://" + filepath.Join(t.TempDir(), "w.db"),
 			"permission.namespaces.location=base64://" + base64.StdEncoding.EncodeToString([]byte(tinyModel)),
+			// routes that are off by default are documented too
+			"oauth2.oidc.dynamic_client_registration.enabled=true",
 		},
 	})
 	if err != nil {
@@ -302,6 +304,39 @@ var operationIDs = map[string]string{
 	"POST /admin/trust/grants/jwt-bearer/issuers":      "trustOAuth2JwtGrantIssuer",
 	"GET /admin/trust/grants/jwt-bearer/issuers/{}":    "getTrustedOAuth2JwtGrantIssuer",
 	"DELETE /admin/trust/grants/jwt-bearer/issuers/{}": "deleteTrustedOAuth2JwtGrantIssuer",
+
+	"GET /oauth2/auth":                               "oAuth2Authorize",
+	"POST /oauth2/auth":                              "postOAuth2Authorize",
+	"POST /oauth2/token":                             "oauth2TokenExchange",
+	"POST /oauth2/revoke":                            "revokeOAuth2Token",
+	"GET /userinfo":                                  "getOidcUserInfo",
+	"POST /userinfo":                                 "postOidcUserInfo",
+	"POST /oauth2/device/auth":                       "oAuth2DeviceFlow",
+	"GET /oauth2/device/verify":                      "performOAuth2DeviceVerificationFlow",
+	"GET /oauth2/sessions/logout":                    "revokeOidcSession",
+	"POST /oauth2/sessions/logout":                   "postRevokeOidcSession",
+	"GET /.well-known/openid-configuration":          "discoverOidcConfiguration",
+	"GET /.well-known/oauth-authorization-server":    "discoverOAuth2AuthorizationServer",
+	"GET /oauth2/fallbacks/{}":                       "getOAuth2FallbackPage",
+	"GET /admin/oauth2/auth/requests/login":          "getOAuth2LoginRequest",
+	"PUT /admin/oauth2/auth/requests/login/accept":   "acceptOAuth2LoginRequest",
+	"PUT /admin/oauth2/auth/requests/login/reject":   "rejectOAuth2LoginRequest",
+	"GET /admin/oauth2/auth/requests/consent":        "getOAuth2ConsentRequest",
+	"PUT /admin/oauth2/auth/requests/consent/accept": "acceptOAuth2ConsentRequest",
+	"PUT /admin/oauth2/auth/requests/consent/reject": "rejectOAuth2ConsentRequest",
+	"GET /admin/oauth2/auth/requests/logout":         "getOAuth2LogoutRequest",
+	"PUT /admin/oauth2/auth/requests/logout/accept":  "acceptOAuth2LogoutRequest",
+	"PUT /admin/oauth2/auth/requests/logout/reject":  "rejectOAuth2LogoutRequest",
+	"PUT /admin/oauth2/auth/requests/device/accept":  "acceptUserCodeRequest",
+	"GET /admin/oauth2/auth/sessions/consent":        "listOAuth2ConsentSessions",
+	"DELETE /admin/oauth2/auth/sessions/consent":     "revokeOAuth2ConsentSessions",
+	"DELETE /admin/oauth2/auth/sessions/login":       "revokeOAuth2LoginSessions",
+	"POST /admin/oauth2/introspect":                  "introspectOAuth2Token",
+	"DELETE /admin/oauth2/tokens":                    "deleteOAuth2Token",
+	"POST /oauth2/register":                          "createOidcDynamicClient",
+	"GET /oauth2/register/{}":                        "getOidcDynamicClient",
+	"PUT /oauth2/register/{}":                        "setOidcDynamicClient",
+	"DELETE /oauth2/register/{}":                     "deleteOidcDynamicClient",
 }
 
 func TestOperationIDsAreStable(t *testing.T) {
@@ -333,10 +368,10 @@ func sortedKeys[V any](m map[string]V) []string {
 type exchange struct {
 	listener    string // "public" or "admin"
 	method      string
-	target      string // path and query
+	target      string // path and query; {id} and {name} are filled in, see below
 	contentType string
-	body        string
-	want        int // expected status
+	body        string // {name} is filled in, as in target
+	want        int    // expected status
 }
 
 // TestResponsesMatchTheDocument sends requests to every documented
@@ -345,6 +380,13 @@ type exchange struct {
 // for that status and carries no field the schema does not name, a documented
 // X-Snaptoken header is sent, and a response documented without content has
 // none.
+//
+// The requests run in order against one server, so later ones can use what
+// earlier ones made: {id} in a target is the id of the last 201 answer, and
+// {name} in a target or body is the last value named name an answer handed
+// out (see capture), such as a login_challenge from a redirect or an
+// access_token from the token endpoint. Public requests come from one
+// browser, which sends back the cookies the answers set.
 func TestResponsesMatchTheDocument(t *testing.T) {
 	a := newApp(t)
 	handlers := map[string]http.Handler{"public": a.Public, "admin": a.Admin}
@@ -374,6 +416,25 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		trustKey   = `"jwk":{"kty":"EC","crv":"P-256","kid":"t1","alg":"ES256","use":"sig","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}`
 		trustAlice = `{"issuer":"https://idp.example","subject":"alice","scope":["openid"],` + trustKey + `,"expires_at":"2999-01-01T00:00:00Z"}`
 		trustAny   = `{"issuer":"https://idp.example","allow_any_subject":true,"scope":[],` + trustKey + `,"expires_at":"2999-01-01T00:00:00Z"}`
+		// a confidential web app using every grant of a browser or device,
+		// and how it authenticates at the token endpoint
+		appClient = `{"client_id":"app","client_secret":"app-secret-4f8a2c91","redirect_uris":["https://app.example/cb"],` +
+			`"grant_types":["authorization_code","refresh_token","client_credentials","urn:ietf:params:oauth:grant-type:device_code"],` +
+			`"response_types":["code"],"scope":"openid offline_access","audience":["https://api.example"],` +
+			`"token_endpoint_auth_method":"client_secret_post","post_logout_redirect_uris":["https://app.example/bye"],` +
+			`"frontchannel_logout_uri":"https://app.example/fc"}`
+		appAuth   = "client_id=app&client_secret=app-secret-4f8a2c91"
+		form      = "application/x-www-form-urlencoded"
+		callback  = "redirect_uri=https%3A%2F%2Fapp.example%2Fcb"
+		authorize = "/oauth2/auth?client_id=app&response_type=code&scope=openid+offline_access&" + callback +
+			"&state=st4te-8c1d5a7e&nonce=n0nce-3b9f6e2a"
+		// what the login and consent apps answer
+		login   = `{"subject":"alice","remember":true,"remember_for":3600,"acr":"urn:example:pwd","amr":["pwd"],"context":{"ip":"192.0.2.1"}}`
+		consent = `{"grant_scope":["openid","offline_access"],"grant_access_token_audience":["https://api.example"],"remember":true,` +
+			`"remember_for":3600,"session":{"id_token":{"email":"alice@example.com"},"access_token":{"tenant":"acme"}}}`
+		loginRequests   = "/admin/oauth2/auth/requests/login"
+		consentRequests = "/admin/oauth2/auth/requests/consent"
+		logoutRequests  = "/admin/oauth2/auth/requests/logout"
 	)
 	exchanges := []exchange{
 		// writes first, so the reads below have something to find
@@ -487,6 +548,122 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		{"admin", "GET", trustPath + "/nope", "", "", 404},
 		{"admin", "DELETE", trustPath + "/{id}", "", "", 204},
 		{"admin", "DELETE", trustPath + "/{id}", "", "", 404},
+
+		// The OAuth2 provider: a client, then its users' flows through the
+		// login, consent and logout apps (played by the admin requests).
+		{"public", "GET", "/.well-known/openid-configuration", "", "", 200},
+		{"public", "GET", "/.well-known/oauth-authorization-server", "", "", 200},
+		{"public", "GET", "/oauth2/fallbacks/consent?error=no_app", "", "", 200},
+		{"public", "GET", "/oauth2/fallbacks/nope", "", "", 404},
+		{"admin", "POST", "/admin/clients", "application/json", appClient, 201},
+		// dynamic client registration; managing the client needs its
+		// registration access token as a Bearer token, which these requests
+		// cannot send
+		{"public", "POST", "/oauth2/register", "application/json", `{"client_name":"Self-service","redirect_uris":["https://rp.example/cb"],` +
+			`"grant_types":["authorization_code","refresh_token"],"response_types":["code"],"scope":"openid offline_access",` +
+			`"initiate_login_uri":"https://rp.example/login","request_uris":["https://rp.example/request.jwt"],` +
+			`"request_object_signing_alg":"ES256","userinfo_signed_response_alg":"none","id_token_signed_response_alg":"ES256"}`, 201},
+		{"public", "GET", "/oauth2/register/{client_id}", "", "", 401},
+		{"public", "PUT", "/oauth2/register/{client_id}", "application/json", `{"client_name":"Renamed"}`, 401},
+		{"public", "DELETE", "/oauth2/register/{client_id}", "", "", 401},
+		{"public", "POST", "/oauth2/register", "application/json", `{"client_id":"mine","redirect_uris":["https://rp.example/cb"]}`, 400},
+		{"public", "POST", "/oauth2/register", "application/json", `{"redirect_uris":["http://rp.example/cb"]}`, 400},
+		{"public", "POST", "/oauth2/register", "text/plain", `{}`, 400},
+		// logging out of a browser without a session
+		{"public", "GET", "/oauth2/sessions/logout", "", "", 302},
+		{"public", "POST", "/oauth2/sessions/logout", form, "client_id=nope", 400},
+		// authorization requests refused before and after the redirect URI is known
+		{"public", "GET", "/oauth2/auth?client_id=nope&response_type=code", "", "", 400},
+		{"public", "POST", "/oauth2/auth", form, "client_id=app&response_type=token&response_mode=form_post&" + callback, 200},
+		{"public", "GET", "/oauth2/auth?client_id=app&response_type=code&scope=admin&" + callback, "", "", 302},
+		// login
+		{"public", "GET", authorize, "", "", 302},
+		{"admin", "GET", loginRequests + "?login_challenge={login_challenge}", "", "", 200},
+		{"admin", "GET", loginRequests + "?login_challenge=nope", "", "", 404},
+		{"admin", "GET", loginRequests, "", "", 400},
+		{"admin", "PUT", loginRequests + "/accept?login_challenge={login_challenge}", "application/json", `{"remember":true}`, 400},
+		{"admin", "PUT", loginRequests + "/accept?login_challenge=nope", "application/json", login, 404},
+		{"admin", "PUT", loginRequests + "/accept?login_challenge={login_challenge}", "application/json", login, 200},
+		{"admin", "GET", loginRequests + "?login_challenge={login_challenge}", "", "", 410},
+		{"admin", "PUT", loginRequests + "/accept?login_challenge={login_challenge}", "application/json", login, 410},
+		{"admin", "PUT", loginRequests + "/reject?login_challenge={login_challenge}", "application/json", `{}`, 410},
+		// consent
+		{"public", "GET", "/oauth2/auth?login_verifier={login_verifier}", "", "", 302},
+		{"admin", "GET", consentRequests + "?consent_challenge={consent_challenge}", "", "", 200},
+		{"admin", "GET", consentRequests + "?consent_challenge=nope", "", "", 404},
+		{"admin", "PUT", consentRequests + "/accept?consent_challenge={consent_challenge}", "application/json", `{"grant_scope":["admin"]}`, 400},
+		{"admin", "PUT", consentRequests + "/accept?consent_challenge=nope", "application/json", consent, 404},
+		{"admin", "PUT", consentRequests + "/accept?consent_challenge={consent_challenge}", "application/json", consent, 200},
+		{"admin", "GET", consentRequests + "?consent_challenge={consent_challenge}", "", "", 410},
+		{"admin", "PUT", consentRequests + "/reject?consent_challenge={consent_challenge}", "application/json", `{}`, 410},
+		// the code goes back to the app, which redeems it
+		{"public", "GET", "/oauth2/auth?consent_verifier={consent_verifier}", "", "", 302},
+		{"public", "POST", "/oauth2/token", form, "grant_type=authorization_code&code={code}&" + callback + "&" + appAuth, 200},
+		{"public", "POST", "/oauth2/token", form, "grant_type=password&username=alice&password=secret&" + appAuth, 400},
+		{"public", "POST", "/oauth2/token", form, "grant_type=client_credentials&client_id=nope&client_secret=wrong-secret", 401},
+		{"public", "POST", "/oauth2/token", "application/json", `{"grant_type":"client_credentials"}`, 400},
+		{"public", "GET", "/userinfo", "", "", 401},
+		{"public", "POST", "/userinfo", form, "access_token={access_token}", 200},
+		{"public", "POST", "/userinfo", form, "access_token=ory_at_nope", 401},
+		{"admin", "POST", "/admin/oauth2/introspect", form, "token={access_token}&scope=openid", 200},
+		{"admin", "POST", "/admin/oauth2/introspect", form, "token=ory_at_nope", 200},
+		{"admin", "POST", "/admin/oauth2/introspect", form, "scope=openid", 400},
+		{"admin", "GET", "/admin/oauth2/auth/sessions/consent?subject=alice", "", "", 200},
+		{"admin", "GET", "/admin/oauth2/auth/sessions/consent?subject=bob&page_size=10", "", "", 200},
+		{"admin", "GET", "/admin/oauth2/auth/sessions/consent", "", "", 400},
+		{"public", "POST", "/oauth2/token", form, "grant_type=refresh_token&refresh_token={refresh_token}&" + appAuth, 200},
+		{"public", "POST", "/oauth2/token", form, "grant_type=client_credentials&scope=offline_access&audience=https%3A%2F%2Fapi.example&" + appAuth, 200},
+		{"public", "POST", "/oauth2/revoke", form, "token={refresh_token}&" + appAuth, 200},
+		{"public", "POST", "/oauth2/revoke", form, "token={access_token}&client_id=app&client_secret=wrong-secret", 401},
+		{"public", "POST", "/oauth2/revoke", form, appAuth, 400},
+		// a code redeemed twice: refused, and what it gave is revoked
+		{"public", "POST", "/oauth2/token", form, "grant_type=authorization_code&code={code}&" + callback + "&" + appAuth, 400},
+		// a login the app refuses, then a consent it refuses (the browser's
+		// session skips the login form the second time)
+		{"public", "GET", authorize, "", "", 302},
+		{"admin", "PUT", loginRequests + "/reject?login_challenge=nope", "application/json", `{}`, 404},
+		{"admin", "PUT", loginRequests + "/reject?login_challenge={login_challenge}", "application/json",
+			`{"error":"access_denied","error_description":"The user cancelled the sign-in."}`, 200},
+		{"public", "GET", "/oauth2/auth?login_verifier={login_verifier}", "", "", 302},
+		{"public", "GET", authorize, "", "", 302},
+		{"admin", "PUT", loginRequests + "/accept?login_challenge={login_challenge}", "application/json", login, 200},
+		{"public", "GET", "/oauth2/auth?login_verifier={login_verifier}", "", "", 302},
+		{"admin", "PUT", consentRequests + "/reject?consent_challenge=nope", "application/json", `{}`, 404},
+		{"admin", "PUT", consentRequests + "/reject?consent_challenge={consent_challenge}", "application/json", `{"status_code":403}`, 200},
+		{"public", "GET", "/oauth2/auth?consent_verifier={consent_verifier}", "", "", 302},
+		// the device authorization grant
+		{"public", "POST", "/oauth2/device/auth", form, "client_id=nope&client_secret=wrong-secret", 401},
+		{"public", "POST", "/oauth2/device/auth", form, "scope=openid+offline_access&" + appAuth, 200},
+		{"public", "POST", "/oauth2/token", form, "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code={device_code}&" + appAuth, 400},
+		{"public", "GET", "/oauth2/device/verify", "", "", 302},
+		{"admin", "PUT", "/admin/oauth2/auth/requests/device/accept?device_challenge={device_challenge}", "application/json", `{"user_code":"BCDFGHJK"}`, 400},
+		{"admin", "PUT", "/admin/oauth2/auth/requests/device/accept?device_challenge=nope", "application/json", `{"user_code":"{user_code}"}`, 404},
+		{"admin", "PUT", "/admin/oauth2/auth/requests/device/accept?device_challenge={device_challenge}", "application/json", `{"user_code":"{user_code}"}`, 200},
+		{"admin", "PUT", "/admin/oauth2/auth/requests/device/accept?device_challenge={device_challenge}", "application/json", `{"user_code":"{user_code}"}`, 410},
+		{"public", "GET", "/oauth2/device/verify?device_verifier={device_verifier}", "", "", 302},
+		{"public", "GET", "/oauth2/device/verify?device_verifier={device_verifier}", "", "", 400},
+		// logging out of the browser's session: refused once, then accepted
+		{"public", "GET", "/oauth2/sessions/logout", "", "", 302},
+		{"admin", "GET", logoutRequests + "?logout_challenge={logout_challenge}", "", "", 200},
+		{"admin", "GET", logoutRequests + "?logout_challenge=nope", "", "", 404},
+		{"admin", "PUT", logoutRequests + "/reject?logout_challenge={logout_challenge}", "", "", 204},
+		{"admin", "PUT", logoutRequests + "/reject?logout_challenge={logout_challenge}", "", "", 410},
+		{"admin", "PUT", logoutRequests + "/reject?logout_challenge=nope", "", "", 404},
+		{"admin", "GET", logoutRequests + "?logout_challenge={logout_challenge}", "", "", 410},
+		{"public", "POST", "/oauth2/sessions/logout", form, "client_id=app&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2Fbye&state=bye-5d2e", 302},
+		{"admin", "GET", logoutRequests + "?logout_challenge={logout_challenge}", "", "", 200},
+		{"admin", "PUT", logoutRequests + "/accept?logout_challenge=nope", "", "", 404},
+		{"admin", "PUT", logoutRequests + "/accept?logout_challenge={logout_challenge}", "", "", 200},
+		{"admin", "PUT", logoutRequests + "/accept?logout_challenge={logout_challenge}", "", "", 410},
+		{"public", "GET", "/oauth2/sessions/logout?logout_verifier={logout_verifier}", "", "", 200},
+		// what the operator revokes
+		{"admin", "DELETE", "/admin/oauth2/auth/sessions/consent?subject=alice&client=app", "", "", 204},
+		{"admin", "DELETE", "/admin/oauth2/auth/sessions/consent?subject=alice&all=true", "", "", 204},
+		{"admin", "DELETE", "/admin/oauth2/auth/sessions/consent?subject=alice", "", "", 400},
+		{"admin", "DELETE", "/admin/oauth2/auth/sessions/login?subject=alice", "", "", 204},
+		{"admin", "DELETE", "/admin/oauth2/auth/sessions/login", "", "", 400},
+		{"admin", "DELETE", "/admin/oauth2/tokens?client_id=app", "", "", 204},
+		{"admin", "DELETE", "/admin/oauth2/tokens", "", "", 400},
 	}
 
 	var spec map[string]any
@@ -506,16 +683,26 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	paths := spec["paths"].(map[string]any)
 	exercised := map[string]bool{}
 	lastID := "" // the "id" member of the last 201 answer, for targets holding {id}
+	// Values earlier answers handed out (challenges, verifiers, codes,
+	// tokens), for targets and bodies naming them as {name}.
+	captured := map[string]string{}
+	// The cookies of the one browser the public requests come from.
+	jar := map[string]string{}
 	for _, x := range exchanges {
-		target := strings.ReplaceAll(x.target, "{id}", lastID)
+		target := fill(strings.ReplaceAll(x.target, "{id}", lastID), captured)
 		name := x.listener + " " + x.method + " " + target
 		var body io.Reader
 		if x.body != "" {
-			body = strings.NewReader(x.body)
+			body = strings.NewReader(fill(x.body, captured))
 		}
 		req := httptest.NewRequest(x.method, target, body)
 		if x.contentType != "" {
 			req.Header.Set("Content-Type", x.contentType)
+		}
+		if x.listener == "public" {
+			for _, k := range sortedKeys(jar) {
+				req.AddCookie(&http.Cookie{Name: k, Value: jar[k]})
+			}
 		}
 		rec := httptest.NewRecorder()
 		handlers[x.listener].ServeHTTP(rec, req)
@@ -525,6 +712,14 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 			}
 			if json.Unmarshal(rec.Body.Bytes(), &created) == nil && created.ID != "" {
 				lastID = created.ID
+			}
+		}
+		capture(captured, rec)
+		for _, c := range rec.Result().Cookies() {
+			if c.MaxAge < 0 {
+				delete(jar, c.Name)
+			} else {
+				jar[c.Name] = c.Value
 			}
 		}
 		if rec.Code != x.want {
@@ -606,6 +801,52 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 				t.Errorf("%s is documented but no exchange of this test exercises it: add one", k)
 			}
 		}
+	}
+}
+
+// placeholder is a {name} in an exchange's target or body.
+var placeholder = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// fill replaces each {name} of s that an earlier answer gave a value.
+func fill(s string, captured map[string]string) string {
+	return placeholder.ReplaceAllStringFunc(s, func(m string) string {
+		if v, ok := captured[m[1:len(m)-1]]; ok {
+			return v
+		}
+		return m
+	})
+}
+
+// capture records what an answer hands the caller for its next requests:
+// the query and fragment parameters of a redirect (Location) or of a
+// redirect_to member, and every string member of a JSON object.
+func capture(captured map[string]string, rec *httptest.ResponseRecorder) {
+	addURL := func(raw string) {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return
+		}
+		for _, q := range []string{u.RawQuery, u.Fragment} {
+			vs, _ := url.ParseQuery(q)
+			for k := range vs {
+				captured[k] = vs.Get(k)
+			}
+		}
+	}
+	if loc := rec.Header().Get("Location"); loc != "" {
+		addURL(loc)
+	}
+	var members map[string]any
+	if json.Unmarshal(rec.Body.Bytes(), &members) != nil {
+		return
+	}
+	for k, v := range members {
+		if s, ok := v.(string); ok {
+			captured[k] = s
+		}
+	}
+	if to, ok := members["redirect_to"].(string); ok {
+		addURL(to)
 	}
 }
 

@@ -173,7 +173,11 @@ func (s *Service) userinfo(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if token == "" {
-		bearerError(w, http.StatusUnauthorized, "", "")
+		// RFC 6750 3.1: no error code in the challenge when no token was sent.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="userinfo"`)
+		noStore(w)
+		writeJSON(w, http.StatusUnauthorized, Error{Code: "request_unauthorized",
+			Description: "The request carries no access token; send it as Authorization: Bearer.", Status: http.StatusUnauthorized})
 		return nil
 	}
 	ctx := r.Context()

@@ -37,7 +37,10 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) error {
 		return s.afterLogout(w, r, v)
 	}
 	ctx := r.Context()
-	lr := &LogoutRequest{RequestURL: s.endpoint("oauth2/sessions/logout") + "?" + q.Encode(), State: q.Get("state")}
+	lr := &LogoutRequest{RequestURL: s.endpoint("oauth2/sessions/logout"), State: q.Get("state")}
+	if len(q) > 0 {
+		lr.RequestURL += "?" + q.Encode()
+	}
 	var hint Claims
 	if h := q.Get("id_token_hint"); h != "" {
 		claims, err := s.verifyOwnIDToken(ctx, h, false)
