@@ -44,6 +44,12 @@ type loginConsentApp struct {
 	claims   map[string]any
 	mu       sync.Mutex
 	skips    []bool // skip flags the app saw, login then consent
+	logins   []*ory.OAuth2LoginRequest
+
+	// onLogin and onConsent, when set, may change what the app accepts
+	// (acr, subject, granted scope, session claims) before it does.
+	onLogin   func(*ory.OAuth2LoginRequest, *ory.AcceptOAuth2LoginRequest)
+	onConsent func(*ory.OAuth2ConsentRequest, *ory.AcceptOAuth2ConsentRequest)
 }
 
 func (a *loginConsentApp) handler() http.Handler {
@@ -58,6 +64,7 @@ func (a *loginConsentApp) handler() http.Handler {
 		}
 		a.mu.Lock()
 		a.skips = append(a.skips, req.Skip)
+		a.logins = append(a.logins, req)
 		a.mu.Unlock()
 		if a.reject {
 			out, _, err := a.admin.OAuth2API.RejectOAuth2LoginRequest(ctx).LoginChallenge(ch).
@@ -73,6 +80,9 @@ func (a *loginConsentApp) handler() http.Handler {
 			Amr: []string{"pwd"}}
 		if req.Skip {
 			body.Subject = req.Subject
+		}
+		if a.onLogin != nil {
+			a.onLogin(req, &body)
 		}
 		out, _, err := a.admin.OAuth2API.AcceptOAuth2LoginRequest(ctx).LoginChallenge(ch).AcceptOAuth2LoginRequest(body).Execute()
 		if err != nil {
@@ -91,7 +101,7 @@ func (a *loginConsentApp) handler() http.Handler {
 		a.mu.Lock()
 		a.skips = append(a.skips, req.GetSkip())
 		a.mu.Unlock()
-		out, _, err := a.admin.OAuth2API.AcceptOAuth2ConsentRequest(ctx).ConsentChallenge(ch).AcceptOAuth2ConsentRequest(ory.AcceptOAuth2ConsentRequest{
+		body := ory.AcceptOAuth2ConsentRequest{
 			GrantScope:               req.RequestedScope,
 			GrantAccessTokenAudience: req.RequestedAccessTokenAudience,
 			Remember:                 ory.PtrBool(a.remember),
@@ -99,7 +109,11 @@ func (a *loginConsentApp) handler() http.Handler {
 				IdToken:     a.claims,
 				AccessToken: map[string]any{"tenant": "acme"},
 			},
-		}).Execute()
+		}
+		if a.onConsent != nil {
+			a.onConsent(req, &body)
+		}
+		out, _, err := a.admin.OAuth2API.AcceptOAuth2ConsentRequest(ctx).ConsentChallenge(ch).AcceptOAuth2ConsentRequest(body).Execute()
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return

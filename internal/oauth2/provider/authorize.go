@@ -107,7 +107,16 @@ func (s *Service) parseAuthorizeRequest(ctx context.Context, r *http.Request, q 
 		if err != nil {
 			return nil, nil, err
 		}
-		q = uq
+		// OIDC Core 6.3.3: the object's values win, the query's others stay,
+		// as for an object passed by value.
+		merged := url.Values{}
+		for k, v := range q {
+			if k != "request_uri" {
+				merged[k] = v
+			}
+		}
+		merged.Set("request", uq.Get("request"))
+		q = merged
 	}
 	if q.Get("request") != "" {
 		merged, err := s.requestObject(ctx, c, q)
