@@ -10,7 +10,8 @@ import (
 	"strings"
 )
 
-var b64 = base64.RawURLEncoding
+// b64 is strict: trailing bits must be zero, so no two spellings of one value exist.
+var b64 = base64.RawURLEncoding.Strict()
 
 // Token prefixes, as Ory's opaque tokens carry them.
 const (
