@@ -21,6 +21,7 @@ const (
 	MaxDuration    = 10 * time.Minute
 	maxRuns        = 100
 	setupTimeout   = 2 * time.Minute
+	maxH5Tokens    = 1_000_000
 )
 
 // Config is the parsed command line.
@@ -33,6 +34,7 @@ type Config struct {
 	Rate        float64
 	Timeout     time.Duration
 	PID         int
+	DBPID       int
 	JSONPath    string
 	Options     Options
 	Binary      string
@@ -97,6 +99,7 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: operations per second, latency measured from each operation's due time (0 = closed loop)")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per-request timeout")
 	fs.IntVar(&cfg.PID, "pid", 0, "server PID: report its RSS and CPU seconds over each measured window (Linux /proc)")
+	fs.IntVar(&cfg.DBPID, "db-pid", 0, "with --pid: a database server process (e.g. the PostgreSQL postmaster) whose CPU seconds, its child processes' included, are reported and added to the per-operation figures")
 	fs.StringVar(&cfg.JSONPath, "json", "", "also write the results to this file as JSON")
 	fs.StringVar(&cfg.Options.IdentitySchema, "identity-schema", "default", "schema_id of identities created by K1 and K4 (traits: {email})")
 	fs.StringVar(&cfg.Options.Namespace, "namespace", "Video", "permission namespace for C1, C4 and C5")
@@ -105,6 +108,7 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 	fs.IntVar(&cfg.Options.SeedIdentities, "seed-identities", 250, "K4: create identities until the first page holds this many")
 	fs.StringVar(&cfg.Options.Fixtures, "fixtures", "", "permission dataset fixtures file (bench/cmd/dataset): C1, C2 and C3* check its ids (default: they create small fixtures through the API)")
 	fs.IntVar(&cfg.Options.C5CheckEvery, "c5-check-every", 10, "C5: follow every K-th write of a worker with a check at its snaptoken that must be allowed (0 = never)")
+	fs.IntVar(&cfg.Options.H5Tokens, "h5-tokens", 10000, fmt.Sprintf("H5: refresh tokens issued (by authorization code flows) before rotating them (at most %d)", maxH5Tokens))
 	fs.StringVar(&cfg.Binary, "binary", "", "X1: server binary to start")
 	fs.IntVar(&cfg.Runs, "runs", 5, "X1: number of cold starts")
 
@@ -236,11 +240,24 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 			bad("--pid %d: %v", cfg.PID, err)
 		}
 	}
+	if cfg.DBPID < 0 {
+		bad("--db-pid must be positive")
+	} else if cfg.DBPID > 0 {
+		if cfg.PID == 0 {
+			bad("--db-pid needs --pid")
+		}
+		if _, err := ReadTree(cfg.DBPID); err != nil {
+			bad("--db-pid %d: %v", cfg.DBPID, err)
+		}
+	}
 	if cfg.Options.SeedIdentities < 0 {
 		bad("--seed-identities must not be negative")
 	}
 	if cfg.Options.C5CheckEvery < 0 {
 		bad("--c5-check-every must not be negative")
+	}
+	if cfg.Options.H5Tokens < 1 || cfg.Options.H5Tokens > maxH5Tokens {
+		bad("--h5-tokens must be between 1 and %d", maxH5Tokens)
 	}
 	if f := cfg.Options.Fixtures; f != "" {
 		if _, err := os.Stat(f); err != nil {
@@ -318,6 +335,7 @@ func Execute(ctx context.Context, cfg *Config, logw io.Writer) (*Report, int) {
 			Requests:    cfg.Requests,
 			Rate:        cfg.Rate,
 			PID:         cfg.PID,
+			DBPID:       cfg.DBPID,
 			Options:     cfg.Options,
 			GoVersion:   runtime.Version(),
 			NumCPU:      runtime.NumCPU(),
@@ -362,7 +380,12 @@ func Execute(ctx context.Context, cfg *Config, logw io.Writer) (*Report, int) {
 			break
 		}
 		logf("%s: setup", w.ID)
-		sctx, cancel := context.WithTimeout(ctx, setupTimeout)
+		timeout := setupTimeout
+		if w.SetupTimeout > 0 {
+			timeout = w.SetupTimeout
+		}
+		env.check = nil
+		sctx, cancel := context.WithTimeout(ctx, timeout)
 		op, err := w.Setup(sctx, env)
 		cancel()
 		if err != nil {
@@ -375,6 +398,21 @@ func Execute(ctx context.Context, cfg *Config, logw io.Writer) (*Report, int) {
 		if b := rep.Baseline; b != nil && b.OpsPerSec > 0 {
 			r.Ratio = r.OpsPerSec / b.OpsPerSec
 		}
+		if check := env.check; check != nil && ctx.Err() == nil {
+			logf("%s: checking", w.ID)
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			summary, err := check(cctx)
+			cancel()
+			r.Check = summary
+			if err != nil {
+				r.CheckError = err.Error()
+				logf("%s: check failed: %v", w.ID, err)
+				code = 1
+			} else {
+				logf("%s: check passed: %s", w.ID, summary)
+			}
+		}
+		env.check = nil
 		rep.Workloads = append(rep.Workloads, r)
 	}
 	if startup != nil && ctx.Err() == nil {
@@ -415,6 +453,14 @@ func measure(ctx context.Context, cfg *Config, client *Client, w Workload, op Op
 			logf("%s: reading server stats: %v", w.ID, err)
 		}
 	}
+	var dbBefore TreeSample
+	if cfg.DBPID > 0 && before != nil {
+		if t, err := ReadTree(cfg.DBPID); err == nil {
+			dbBefore = t
+		} else {
+			logf("%s: reading database stats: %v", w.ID, err)
+		}
+	}
 	st := Run(ctx, rc, client, op)
 	if before != nil {
 		if s, err := ReadProc(cfg.PID); err == nil {
@@ -424,6 +470,13 @@ func measure(ctx context.Context, cfg *Config, client *Client, w Workload, op Op
 		}
 	}
 	r := NewWorkloadReport(w, st, before, after)
+	if dbBefore != nil && r.Server != nil {
+		if t, err := ReadTree(cfg.DBPID); err == nil {
+			r.Server.AddDatabase(t.CPUSecondsSince(dbBefore), st.OK)
+		} else {
+			logf("%s: reading database stats: %v", w.ID, err)
+		}
+	}
 	logf("%s: %d ok, %d errors, %.0f ops/s, p99 %.3f ms", w.ID, r.Ops, r.Errors, r.OpsPerSec, r.P99MS)
 	return r
 }

@@ -65,6 +65,10 @@ type Worker struct {
 	buf    bytes.Buffer
 }
 
+// NewWorker returns a Worker on c, for code that runs operations outside Run:
+// a Setup that creates its fixtures the way its operation works, or a check.
+func (c *Client) NewWorker(id int) *Worker { return &Worker{ID: id, client: c} }
+
 // errBodyKeep is how much of a non-2xx body is returned when the caller did
 // not ask for the body, so error reports can quote the server.
 const errBodyKeep = 512

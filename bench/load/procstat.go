@@ -99,3 +99,62 @@ func parseStatusMem(b []byte) (rss, hwm uint64, err error) {
 	}
 	return rss, hwm, nil
 }
+
+// TreeSample is the CPU ticks of a process and of each of its descendants,
+// by pid.
+type TreeSample map[int]uint64
+
+// ReadTree reads the CPU ticks of pid and every process below it (through
+// /proc/PID/task/TID/children). A process that exits while the tree is read
+// is left out.
+func ReadTree(pid int) (TreeSample, error) {
+	out := TreeSample{}
+	queue := []int{pid}
+	for len(queue) > 0 && len(out) < 100_000 {
+		p := queue[0]
+		queue = queue[1:]
+		if _, seen := out[p]; seen {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			if p == pid {
+				return nil, err
+			}
+			continue
+		}
+		ticks, err := parseStatCPU(stat)
+		if err != nil {
+			return nil, fmt.Errorf("/proc/%d/stat: %w", p, err)
+		}
+		out[p] = ticks
+		tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", p))
+		for _, t := range tasks {
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", p, t.Name()))
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if c, err := strconv.Atoi(f); err == nil {
+					queue = append(queue, c)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// CPUSecondsSince is the CPU time the tree used since before: per process
+// the difference, counting processes that started since from zero.
+// Processes that ended in between are missing from s and so not counted.
+func (s TreeSample) CPUSecondsSince(before TreeSample) float64 {
+	var ticks uint64
+	for p, t := range s {
+		if b, ok := before[p]; ok && b <= t {
+			ticks += t - b
+		} else if !ok {
+			ticks += t
+		}
+	}
+	return float64(ticks) / clockTicks
+}

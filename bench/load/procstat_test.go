@@ -2,6 +2,7 @@ package load
 
 import (
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -39,5 +40,33 @@ func TestReadProcSelf(t *testing.T) {
 	}
 	if s.RSSBytes == 0 || s.HWMBytes < s.RSSBytes {
 		t.Fatalf("implausible sample %+v", s)
+	}
+}
+
+func TestReadTreeCountsChildren(t *testing.T) {
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc")
+	}
+	cmd := exec.Command("sh", "-c", "sleep 5")
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	tree, err := ReadTree(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tree[cmd.Process.Pid]; !ok {
+		t.Fatalf("child %d missing from %v", cmd.Process.Pid, tree)
+	}
+	later := TreeSample{}
+	for p, v := range tree {
+		later[p] = v + 100
+	}
+	later[999999999] = 50          // started in between
+	delete(later, cmd.Process.Pid) // ended in between
+	want := float64(100*(len(tree)-1)+50) / clockTicks
+	if got := later.CPUSecondsSince(tree); got != want {
+		t.Fatalf("CPUSecondsSince = %v, want %v", got, want)
 	}
 }

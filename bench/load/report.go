@@ -41,13 +41,25 @@ type WorkloadReport struct {
 	ErrorsByClass map[string]uint64 `json:"errors_by_class,omitempty"`
 	FirstError    string            `json:"first_error,omitempty"`
 
+	// Check and CheckError are the outcome of the workload's check after its
+	// measured window, if it has one (see Env.AfterRun).
+	Check      string `json:"check,omitempty"`
+	CheckError string `json:"check_error,omitempty"`
+
 	Server *ServerUsage `json:"server,omitempty"`
 }
 
 // ServerUsage is what the server process used during the measured window.
 type ServerUsage struct {
-	CPUSeconds      float64 `json:"cpu_seconds"`
+	CPUSeconds float64 `json:"cpu_seconds"`
+	// DBCPUSeconds is what the database server (--db-pid) used, when given.
+	DBCPUSeconds float64 `json:"db_cpu_seconds,omitempty"`
+	// CPUSecondsPer1k and OpsPerCPUSecond count the server's CPU seconds plus
+	// the database's when --db-pid is given. OpsPerCPUSecond is successful
+	// operations per CPU second spent: what one fully busy core would serve
+	// at this efficiency.
 	CPUSecondsPer1k float64 `json:"cpu_seconds_per_1k_ops"`
+	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
 	RSSMB           float64 `json:"rss_mb"`      // at the end of the window
 	PeakRSSMB       float64 `json:"peak_rss_mb"` // process lifetime peak (VmHWM)
 }
@@ -70,6 +82,7 @@ type ReportConfig struct {
 	Requests    int64   `json:"requests,omitempty"`
 	Rate        float64 `json:"rate,omitempty"`
 	PID         int     `json:"pid,omitempty"`
+	DBPID       int     `json:"db_pid,omitempty"`
 	Options     Options `json:"options"`
 	GoVersion   string  `json:"go_version"`
 	NumCPU      int     `json:"num_cpu"`
@@ -120,9 +133,25 @@ func NewWorkloadReport(w Workload, st *Stats, before, after *ProcSample) *Worklo
 		if st.OK > 0 {
 			u.CPUSecondsPer1k = u.CPUSeconds / float64(st.OK) * 1000
 		}
+		if u.CPUSeconds > 0 {
+			u.OpsPerCPUSecond = float64(st.OK) / u.CPUSeconds
+		}
 		r.Server = u
 	}
 	return r
+}
+
+// AddDatabase adds the database server's CPU seconds over the window in
+// which ok operations succeeded.
+func (u *ServerUsage) AddDatabase(seconds float64, ok uint64) {
+	u.DBCPUSeconds = seconds
+	total := u.CPUSeconds + seconds
+	if ok > 0 {
+		u.CPUSecondsPer1k = total / float64(ok) * 1000
+	}
+	if total > 0 {
+		u.OpsPerCPUSecond = float64(ok) / total
+	}
 }
 
 // WriteTable prints the results as an aligned text table followed by notes on
@@ -137,8 +166,13 @@ func (rep *Report) WriteTable(out io.Writer) {
 		var buf strings.Builder
 		tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
 		cols := []string{"workload", "ops", "ops/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors", "ratio"}
+		withDB := withServer && rep.Config.DBPID > 0
 		if withServer {
-			cols = append(cols, "RSS MB", "CPU s", "CPU s/1k ops")
+			cols = append(cols, "RSS MB", "CPU s")
+			if withDB {
+				cols = append(cols, "DB CPU s")
+			}
+			cols = append(cols, "CPU s/1k ops", "ops/CPU-s")
 		}
 		fmt.Fprintln(tw, strings.Join(cols, "\t")+"\t")
 		for _, r := range rows {
@@ -159,13 +193,22 @@ func (rep *Report) WriteTable(out io.Writer) {
 			}
 			if withServer && !r.Skipped {
 				if s := r.Server; s != nil {
-					per1k := "-"
+					per1k, perCPU := "-", "-"
 					if r.Ops > 0 {
 						per1k = fmt.Sprintf("%.3f", s.CPUSecondsPer1k)
 					}
-					cells = append(cells, fmt.Sprintf("%.1f", s.RSSMB), fmt.Sprintf("%.2f", s.CPUSeconds), per1k)
+					if s.OpsPerCPUSecond > 0 {
+						perCPU = fmt.Sprintf("%.0f", s.OpsPerCPUSecond)
+					}
+					cells = append(cells, fmt.Sprintf("%.1f", s.RSSMB), fmt.Sprintf("%.2f", s.CPUSeconds))
+					if withDB {
+						cells = append(cells, fmt.Sprintf("%.2f", s.DBCPUSeconds))
+					}
+					cells = append(cells, per1k, perCPU)
 				} else {
-					cells = append(cells, "-", "-", "-")
+					for len(cells) < len(cols) {
+						cells = append(cells, "-")
+					}
 				}
 			}
 			for len(cells) < len(cols) {
@@ -190,6 +233,12 @@ func (rep *Report) WriteTable(out io.Writer) {
 				}
 			}
 			fmt.Fprintf(out, "%s errors: %s; first: %s\n", r.ID, strings.Join(parts, " "), r.FirstError)
+		}
+		switch {
+		case r.CheckError != "":
+			fmt.Fprintf(out, "%s check FAILED: %s\n", r.ID, r.CheckError)
+		case r.Check != "":
+			fmt.Fprintf(out, "%s check: %s\n", r.ID, r.Check)
 		}
 		if r.SendLagP99MS > 0 {
 			fmt.Fprintf(out, "%s: send lag after due time p50 %.3f ms, p99 %.3f ms (included in the latencies)\n", r.ID, r.SendLagP50MS, r.SendLagP99MS)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // Workload is one named entry of the workload table.
@@ -18,6 +19,9 @@ type Workload struct {
 	// Startup marks X1: it starts the server binary itself instead of loading a
 	// running one (see RunStartup); Setup is nil.
 	Startup bool
+	// SetupTimeout bounds Setup, and the check registered with Env.AfterRun;
+	// 0 means the default of 2 minutes.
+	SetupTimeout time.Duration
 }
 
 // URLs are the base URLs of the server under test, without trailing slashes.
@@ -45,6 +49,8 @@ type Options struct {
 	// C5CheckEvery: every C5CheckEvery-th write of a worker is followed by a
 	// check at the write's snaptoken, which must be allowed (0 = never).
 	C5CheckEvery int `json:"c5_check_every"`
+	// H5Tokens is how many refresh tokens H5 issues before it rotates them.
+	H5Tokens int `json:"h5_tokens"`
 }
 
 // Env is what a workload's Setup gets.
@@ -57,7 +63,18 @@ type Env struct {
 	Tag     string
 	Options Options
 	Log     io.Writer // progress notes from setup
+
+	check Check
 }
+
+// Check verifies what a workload did once its measured window is over. It
+// returns a one-line summary, or an error when the server got something wrong.
+type Check func(ctx context.Context) (summary string, err error)
+
+// AfterRun registers, from a Setup, a check to run after the measured window
+// (not after the warm-up). Its outcome is reported with the workload; a
+// failed check makes the run's exit code 1.
+func (e *Env) AfterRun(c Check) { e.check = c }
 
 // Logf writes a progress note.
 func (e *Env) Logf(format string, args ...any) {

@@ -1,12 +1,9 @@
 package workloads
 
 import (
-	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,8 +14,6 @@ import (
 // use, strict enough that a wrong request shape fails the test.
 type fakeServer struct {
 	mu         sync.Mutex
-	clients    map[string]string // id -> secret
-	tokens     map[string]bool
 	passwords  map[string]string // email -> password ("" when none)
 	identities []map[string]any
 	sessions   map[string]bool
@@ -27,19 +22,12 @@ type fakeServer struct {
 
 func newFake(t *testing.T) (*fakeServer, *httptest.Server) {
 	f := &fakeServer{
-		clients:   map[string]string{},
-		tokens:    map[string]bool{},
 		passwords: map[string]string{},
 		sessions:  map[string]bool{},
 	}
 	f.fakePermissions.init()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health/alive", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"status":"ok"}`)) })
-	mux.HandleFunc("POST /admin/clients", f.createClient)
-	mux.HandleFunc("POST /oauth2/token", f.token)
-	mux.HandleFunc("POST /admin/oauth2/introspect", f.introspect)
-	mux.HandleFunc("GET /.well-known/jwks.json", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"keys":[]}`)) })
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"issuer":"x"}`)) })
 	mux.HandleFunc("POST /admin/identities", f.createIdentity)
 	mux.HandleFunc("GET /admin/identities", f.listIdentities)
 	mux.HandleFunc("GET /self-service/login/api", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"id":"flow-1","type":"api"}`)) })
@@ -73,55 +61,6 @@ func reply(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(v)
-}
-
-func (f *fakeServer) createClient(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Name       string   `json:"client_name"`
-		Grants     []string `json:"grant_types"`
-		AuthMethod string   `json:"token_endpoint_auth_method"`
-	}
-	if !decode(w, r, &body) {
-		return
-	}
-	if body.AuthMethod != "client_secret_basic" || len(body.Grants) != 1 || body.Grants[0] != "client_credentials" {
-		http.Error(w, "bad client", http.StatusBadRequest)
-		return
-	}
-	f.mu.Lock()
-	id := fmt.Sprintf("client/%d", len(f.clients)) // needs form-encoding in basic auth
-	secret := "s3cr+t&" + id
-	f.clients[id] = secret
-	f.mu.Unlock()
-	reply(w, http.StatusCreated, map[string]string{"client_id": id, "client_secret": secret})
-}
-
-func (f *fakeServer) token(w http.ResponseWriter, r *http.Request) {
-	h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Basic ")
-	raw, err := base64.StdEncoding.DecodeString(h)
-	user, pass, _ := strings.Cut(string(raw), ":")
-	id, err1 := url.QueryUnescape(user)
-	secret, err2 := url.QueryUnescape(pass)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !ok || err != nil || err1 != nil || err2 != nil || f.clients[id] != secret || secret == "" {
-		reply(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
-		return
-	}
-	if r.PostFormValue("grant_type") != "client_credentials" {
-		reply(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
-		return
-	}
-	tok := "at_" + strconv.Itoa(len(f.tokens))
-	f.tokens[tok] = true
-	reply(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "bearer", "expires_in": 3600})
-}
-
-func (f *fakeServer) introspect(w http.ResponseWriter, r *http.Request) {
-	f.mu.Lock()
-	active := f.tokens[r.PostFormValue("token")]
-	f.mu.Unlock()
-	reply(w, http.StatusOK, map[string]any{"active": active})
 }
 
 func (f *fakeServer) createIdentity(w http.ResponseWriter, r *http.Request) {

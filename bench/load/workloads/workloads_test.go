@@ -40,7 +40,7 @@ func TestTableIsWellFormed(t *testing.T) {
 			t.Errorf("%s: a load workload needs Setup, X1 must not have one", w.ID)
 		}
 	}
-	for _, id := range []string{"H1", "H3", "H6", "K1", "K4", "C1", "C2", "C3a", "C3d", "C3k", "C4", "C5", "O4", "X1"} {
+	for _, id := range []string{"H1", "H1c", "H2", "H3", "H4", "H4s", "H5", "H6", "H6j", "H6d", "H6g", "H6l", "K1", "K4", "C1", "C2", "C3a", "C3d", "C3k", "C4", "C5", "O4", "X1"} {
 		if !seen[id] {
 			t.Errorf("missing %s", id)
 		}
@@ -60,7 +60,7 @@ func TestEveryWorkloadAgainstFake(t *testing.T) {
 	env.Log = &log
 	defer func() { t.Logf("setup log:\n%s", log.String()) }()
 	for _, w := range Table() {
-		if w.Startup || needsGRPC[w.ID] {
+		if w.Startup || needsGRPC[w.ID] || isOAuth2(w.ID) {
 			continue
 		}
 		t.Run(w.ID, func(t *testing.T) {
@@ -149,9 +149,11 @@ func TestMainAllAgainstFake(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	args := []string{"--public", srv.URL, "--duration", "40ms", "--warmup", "10ms",
 		"--concurrency", "2", "--seed-identities", "5", "--json", jsonPath}
+	n := 0
 	for _, w := range Table() {
-		if !w.Startup && !needsGRPC[w.ID] {
-			args = append(args, w.ID) // "all" but the gRPC ones, which the fake does not speak
+		if !w.Startup && !needsGRPC[w.ID] && !isOAuth2(w.ID) {
+			args = append(args, w.ID) // "all" but those the fake does not speak (gRPC, OAuth2 flows)
+			n++
 		}
 	}
 	code := load.Main(context.Background(), args, Table(), &stdout, &stderr)
@@ -164,7 +166,7 @@ func TestMainAllAgainstFake(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Workloads) != 13 {
+	if len(rep.Workloads) != n {
 		t.Fatalf("%d workloads in the report", len(rep.Workloads))
 	}
 	for _, r := range rep.Workloads {
@@ -193,7 +195,7 @@ func TestMainAgainstBareServer(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (setups failed)", code)
 	}
-	for _, want := range []string{"H1 skipped:", "K1 skipped:", "C1 skipped:", "H6 errors: 4xx=", "O4 errors: 4xx="} {
+	for _, want := range []string{"H1 skipped:", "H5 skipped:", "H6 skipped:", "K1 skipped:", "C1 skipped:", "H6d errors: 4xx=", "O4 errors: 4xx="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -2,6 +2,7 @@ package jwk
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -169,6 +170,9 @@ func (s *Service) open(r Record) (jose.JSONWebKey, error) {
 	}
 	if err := k.UnmarshalJSON(b); err != nil {
 		return k, fmt.Errorf("decode key %s/%s: %w", r.Set, r.KID, err)
+	}
+	if rk, ok := k.Key.(*rsa.PrivateKey); ok {
+		rk.Precompute() // once per opened key, not again in every signature
 	}
 	return k, nil
 }
