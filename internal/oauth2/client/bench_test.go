@@ -55,7 +55,9 @@ func (s *mapStore) DeleteClient(_ context.Context, id string) error {
 	return nil
 }
 
-func (s *mapStore) ListClients(context.Context, client.Query) ([]client.Record, error) { return nil, nil }
+func (s *mapStore) ListClients(context.Context, client.Query) ([]client.Record, error) {
+	return nil, nil
+}
 
 // BenchmarkAuthenticate is client_secret_basic's secret check: a secret the
 // server generated (HMAC-SHA256 under the server key) against one an
