@@ -37,7 +37,9 @@ func TestLargeInputs(t *testing.T) {
 	for name, src := range inputs {
 		start := time.Now()
 		m, err := Parse(src)
-		if d := time.Since(start); d > 5*time.Second {
+		// A guard against quadratic blow-up (minutes), not a speed target:
+		// these parse in well under a second on a quiet machine.
+		if d := time.Since(start); d > 60*time.Second {
 			t.Errorf("%s: %d bytes took %v", name, len(src), d)
 		}
 		if name == "many relations" || name == "many refs to one" {
@@ -48,7 +50,9 @@ func TestLargeInputs(t *testing.T) {
 			start = time.Now()
 			_ = Format(m)
 			_ = m.Check()
-			if d := time.Since(start); d > 5*time.Second {
+			// A guard against quadratic blow-up (minutes), not a speed target:
+		// these parse in well under a second on a quiet machine.
+		if d := time.Since(start); d > 60*time.Second {
 				t.Errorf("%s: Format and Check took %v", name, d)
 			}
 		}
