@@ -100,6 +100,11 @@ start_server() {
   exit 1
 }
 
+phase() {
+  echo
+  echo "== $1"
+}
+
 # harness FILE ARGS...: one harness run, its table on stdout, setup notes kept.
 harness() {
   local json=$1
@@ -114,28 +119,29 @@ echo "== $(go version | cut -d' ' -f3), $(nproc) CPUs, load average $(cut -d' ' 
 echo "== JSON reports in $out"
 
 start_server es256
-echo
-echo "== 1. ES256 (ID and JWT access tokens), concurrency 16"
+phase "1. ES256 (ID and JWT access tokens), concurrency 16"
 harness oauth2-c16.json --concurrency 16 H1 H1c H2 H3 H4 H4s H6 H6j H6d H6g H6l
-echo
 h3rate=$(jq -r '.workloads[] | select(.id == "H3") | .ops_per_sec / 2 | floor' "$out/oauth2-c16.json" 2>/dev/null || true)
 if [ -n "$h3rate" ] && [ "$h3rate" -gt 0 ]; then
-  echo "== 2. open loop at $h3rate/s (half of H3's closed-loop rate)"
+  phase "2. open loop at $h3rate/s (half of H3's closed-loop rate)"
   harness oauth2-h3-open.json --concurrency 16 --rate "$h3rate" H3
 else
-  echo "== 2. skipped: no H3 rate from phase 1 (is jq installed?)"
+  phase "2. skipped: no H3 rate from phase 1 (is jq installed?)"
 fi
-echo
-echo "== 3. refresh rotation, concurrency 64, $h5tokens refresh tokens"
+phase "3. refresh rotation, concurrency 64, $h5tokens refresh tokens"
 harness oauth2-h5.json --concurrency 64 --h5-tokens "$h5tokens" H5
-echo
-echo "== 4. before and after adding $seedrows token rows"
+phase "4. before and after adding $seedrows token rows"
 harness oauth2-unseeded.json --concurrency 16 H1c H3
 "$bin/oauth2seed" --dsn "$dsn" --tokens "$seedrows" 2>/dev/null
+if [ "$db" = postgres ]; then
+  # What autovacuum would do soon after: done now, so it does not run inside
+  # the measured windows that follow.
+  psql "$dsn" -qc "VACUUM ANALYZE oauth2_tokens"
+fi
+phase "4. after adding the rows"
 harness oauth2-seeded.json --concurrency 16 H1c H3
 stop_server
 
 start_server rs256 oauth2.signing.access_token_alg=RS256
-echo
-echo "== 5. JWT access tokens signed with RS256 (RSA-2048), concurrency 16"
+phase "5. JWT access tokens signed with RS256 (RSA-2048), concurrency 16"
 harness oauth2-rs256.json --concurrency 16 H2
