@@ -51,8 +51,8 @@ func TestLargeInputs(t *testing.T) {
 			_ = Format(m)
 			_ = m.Check()
 			// A guard against quadratic blow-up (minutes), not a speed target:
-		// these parse in well under a second on a quiet machine.
-		if d := time.Since(start); d > 60*time.Second {
+			// these parse in well under a second on a quiet machine.
+			if d := time.Since(start); d > 60*time.Second {
 				t.Errorf("%s: Format and Check took %v", name, d)
 			}
 		}
