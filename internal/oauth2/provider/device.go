@@ -198,9 +198,8 @@ func (s *Service) afterDeviceCode(w http.ResponseWriter, r *http.Request, verifi
 		return errInvalidRequest("The device request was not started in this browser (CSRF cookie missing or wrong).")
 	}
 	s.clearFlowCookie(w, "ory_hydra_device_csrf", f)
-	c, err := s.client(ctx, f.Request.ClientID)
-	if err != nil {
-		return err
+	if _, err := s.client(ctx, f.Request.ClientID); err != nil {
+		return err // the client was deleted meanwhile
 	}
 	f.Kind = KindAuthorize
 	f.Request.RequestURL = s.endpoint("oauth2/auth")
@@ -208,7 +207,6 @@ func (s *Service) afterDeviceCode(w http.ResponseWriter, r *http.Request, verifi
 	if sess, ok := s.currentLoginSession(ctx, r); ok {
 		f.LoginSkip, f.Subject, f.LoginSessionID, f.AuthTime = true, sess.Subject, sess.ID, sess.AuthenticatedAt
 	}
-	_ = c
 	f.State = StateLoginUnused
 	if err := s.advance(ctx, f, StateDeviceHandled, s.now().Add(s.opts.TTL.LoginConsentRequest), time.Time{}); err != nil {
 		return err

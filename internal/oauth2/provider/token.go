@@ -172,9 +172,6 @@ func (s *Service) issueTokens(ctx context.Context, c *client.Client, g *Grant, r
 		return nil, nil, err
 	}
 	ttlGrant := grantType
-	if grantType == deviceGrant || grantType == "refresh_token" {
-		ttlGrant = grantType
-	}
 	accessTTL := lifespan(c, ttlGrant, "access", s.opts.TTL.AccessToken)
 	access, arec, err := s.issueAccess(ctx, c, grantFor(base, now, accessTTL), requestID)
 	if err != nil {
@@ -184,11 +181,7 @@ func (s *Service) issueTokens(ctx context.Context, c *client.Client, g *Grant, r
 		Scope: base.scopeString()}
 	recs := []TokenRecord{arec}
 	if grantType != "client_credentials" && grantType != jwtBearerGrant && wantsRefresh(c, &base) {
-		rg := base
-		if grantType == "refresh_token" || grantType == "authorization_code" || grantType == deviceGrant {
-			rg.GrantType = grantType
-		}
-		rtok, rrec, err := s.issueRefresh(grantFor(rg, now, lifespan(c, ttlGrant, "refresh", s.opts.TTL.RefreshToken)), requestID)
+		rtok, rrec, err := s.issueRefresh(grantFor(base, now, lifespan(c, ttlGrant, "refresh", s.opts.TTL.RefreshToken)), requestID)
 		if err != nil {
 			return nil, nil, errServer(err)
 		}
