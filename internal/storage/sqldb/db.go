@@ -86,6 +86,10 @@ type DB struct {
 	retries atomic.Uint64
 	stmts   sync.Map // query text -> *sql.Stmt on the reader pool
 	nstmts  atomic.Int64
+	wstmts  sync.Map // query text -> *sql.Stmt on the SQLite writer
+	nwstmts atomic.Int64
+	writes  atomic.Uint64 // write transactions and statements run, for the checkpointer
+	ckpt    *checkpointer // SQLite files only
 }
 
 // Open opens the database named by dsn and checks that it answers:
@@ -146,7 +150,10 @@ func openSQLite(d *dsn, o Options) (*DB, error) {
 		"busy_timeout": strconv.FormatInt(o.BusyTimeout.Milliseconds(), 10),
 		"foreign_keys": "1",
 		"synchronous":  "NORMAL",
-		"journal_mode": "WAL",
+		// Passive checkpoints run in the background (checkpoint.go); the
+		// writer checkpoints itself only past ~32 MB of log.
+		"wal_autocheckpoint": "8000",
+		"journal_mode":       "WAL",
 	}
 	var path string
 	if d.memory {
@@ -207,7 +214,17 @@ func openSQLite(d *dsn, o Options) (*DB, error) {
 	reader.SetMaxIdleConns(o.MaxConns)
 	reader.SetConnMaxLifetime(o.ConnMaxLifetime)
 	reader.SetConnMaxIdleTime(o.ConnMaxIdleTime)
-	return &DB{dialect: SQLite, writer: writer, reader: reader, opts: o, name: d.redacted()}, nil
+	db := &DB{dialect: SQLite, writer: writer, reader: reader, opts: o, name: d.redacted()}
+	if !d.memory {
+		ck, err := sql.Open("sqlite", sqliteURI(path, cloneValues(base)))
+		if err != nil {
+			writer.Close()
+			reader.Close()
+			return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+		db.ckpt = startCheckpointer(db, ck)
+	}
+	return db, nil
 }
 
 func cloneValues(v url.Values) url.Values {
@@ -266,7 +283,11 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.ckpt != nil {
+		db.ckpt.stop()
+	}
 	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
+	db.wstmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	var errR error
 	if db.reader != db.writer {
 		errR = db.reader.Close()
@@ -312,7 +333,12 @@ func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, 
 	var res sql.Result
 	err := db.retry(ctx, func() error {
 		var err error
-		res, err = db.writer.ExecContext(ctx, q, a...)
+		db.writes.Add(1)
+		if st := db.preparedWrite(ctx, q); st != nil {
+			res, err = st.ExecContext(ctx, a...)
+		} else {
+			res, err = db.writer.ExecContext(ctx, q, a...)
+		}
 		return err
 	})
 	return res, MapError(err)
@@ -370,6 +396,32 @@ func (db *DB) prepared(ctx context.Context, q string) *sql.Stmt {
 		return v.(*sql.Stmt)
 	}
 	db.nstmts.Add(1)
+	return st
+}
+
+// preparedWrite is prepared for the SQLite writer connection: SQLite
+// compiles every statement it is given, and the write paths run the same
+// few statements over and over. On PostgreSQL it returns nil (the driver
+// caches prepared statements per connection itself).
+func (db *DB) preparedWrite(ctx context.Context, q string) *sql.Stmt {
+	if db.dialect != SQLite {
+		return nil
+	}
+	if v, ok := db.wstmts.Load(q); ok {
+		return v.(*sql.Stmt)
+	}
+	if db.nwstmts.Load() >= maxPrepared {
+		return nil
+	}
+	st, err := db.writer.PrepareContext(ctx, q)
+	if err != nil {
+		return nil
+	}
+	if v, loaded := db.wstmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return v.(*sql.Stmt)
+	}
+	db.nwstmts.Add(1)
 	return st
 }
 

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -324,5 +325,88 @@ func TestConvertArgs(t *testing.T) {
 	plain := []any{1, "x"}
 	if out := convertArgs(SQLite, plain); &out[0] != &plain[0] {
 		t.Error("args without times were copied")
+	}
+}
+
+// Statements run in transactions are prepared once, after the first
+// transaction lets its connection go, and reused by later ones; errors,
+// constraint failures and a transaction that panics still behave.
+func TestTxPreparedStatements(t *testing.T) {
+	db, _ := openFile(t, Options{})
+	ctx := context.Background()
+	const ins = `INSERT INTO t (id, v) VALUES (?, ?)`
+	for i := range 5 {
+		if err := db.Tx(ctx, func(tx *Tx) error {
+			_, err := tx.Exec(ctx, ins, i, fmt.Sprint("v", i))
+			return err
+		}); err != nil {
+			t.Fatalf("insert %d: %v", i, err)
+		}
+	}
+	if _, ok := db.wstmts.Load(ins); !ok {
+		t.Fatal("the insert was not prepared on the writer")
+	}
+	n := db.nwstmts.Load()
+	err := db.Tx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, ins, 99, "v1") // duplicate v
+		return err
+	})
+	if !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("duplicate through a prepared statement: %v, want ErrConflict", err)
+	}
+	if db.nwstmts.Load() != n {
+		t.Fatalf("prepared again: %d statements, was %d", db.nwstmts.Load(), n)
+	}
+	const cnt = `SELECT count(*) FROM t WHERE id >= ?`
+	for range 3 {
+		var c int
+		if err := db.ReadTx(ctx, func(tx *Tx) error { return tx.QueryRow(ctx, cnt, 0).Scan(&c) }); err != nil || c != 5 {
+			t.Fatalf("read tx count = %d, %v", c, err)
+		}
+	}
+	if _, ok := db.stmts.Load(cnt); !ok {
+		t.Fatal("the read-only transaction's query was not prepared on the readers")
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_ = db.Tx(ctx, func(tx *Tx) error {
+			_, _ = tx.Exec(ctx, `UPDATE t SET v = ? WHERE id = ?`, "x", 0)
+			panic("boom")
+		})
+	}()
+	var v string
+	if err := db.QueryRow(ctx, `SELECT v FROM t WHERE id = 0`).Scan(&v); err != nil || v != "v0" {
+		t.Fatalf("after a panicking tx: v = %q, %v", v, err)
+	}
+	if _, err := db.Exec(ctx, `UPDATE t SET v = ? WHERE id = ?`, "y", 0); err != nil {
+		t.Fatalf("writer usable after the panic: %v", err)
+	}
+}
+
+// The checkpointer copies committed writes back into the database file in
+// the background, so the log does not grow while the server writes.
+func TestBackgroundCheckpoint(t *testing.T) {
+	db, path := openFile(t, Options{})
+	ctx := context.Background()
+	for i := range 200 {
+		if _, err := db.Exec(ctx, `INSERT INTO t (id, v) VALUES (?, ?)`, i, strings.Repeat("x", 2000)+fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The rows (~400 KB) sit in the log, far below the automatic
+	// checkpoint's 8,000 pages; only the checkpointer moves them into the file.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 300_000 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database file is %d bytes after 10 s: the log was not checkpointed", fi.Size())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

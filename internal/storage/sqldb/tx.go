@@ -23,8 +23,10 @@ type TxOptions struct {
 // Tx is a transaction inside Tx, ReadTx or TxWith. It must not be used after
 // the function it was passed to returns.
 type Tx struct {
-	tx *sql.Tx
-	db *DB
+	tx       *sql.Tx
+	db       *DB
+	readOnly bool
+	unseen   []string // statements run unprepared, to prepare after the transaction
 }
 
 // Dialect reports which database this is.
@@ -32,13 +34,27 @@ func (tx *Tx) Dialect() Dialect { return tx.db.dialect }
 
 // Exec runs a statement in the transaction.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	res, err := tx.tx.ExecContext(ctx, tx.db.query(query, len(args)), convertArgs(tx.db.dialect, args)...)
+	q, a := tx.db.query(query, len(args)), convertArgs(tx.db.dialect, args)
+	if st := tx.stmt(ctx, q); st != nil {
+		res, err := st.ExecContext(ctx, a...)
+		return res, MapError(err)
+	}
+	res, err := tx.tx.ExecContext(ctx, q, a...)
 	return res, MapError(err)
 }
 
 // Query runs a query in the transaction.
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*Rows, error) {
-	rows, err := tx.tx.QueryContext(ctx, tx.db.query(query, len(args)), convertArgs(tx.db.dialect, args)...)
+	q, a := tx.db.query(query, len(args)), convertArgs(tx.db.dialect, args)
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if st := tx.stmt(ctx, q); st != nil {
+		rows, err = st.QueryContext(ctx, a...)
+	} else {
+		rows, err = tx.tx.QueryContext(ctx, q, a...)
+	}
 	if err != nil {
 		return nil, MapError(err)
 	}
@@ -47,7 +63,48 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*Rows, erro
 
 // QueryRow runs a query expected to return at most one row.
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *Row {
-	return &Row{tx.tx.QueryRowContext(ctx, tx.db.query(query, len(args)), convertArgs(tx.db.dialect, args)...)}
+	q, a := tx.db.query(query, len(args)), convertArgs(tx.db.dialect, args)
+	if st := tx.stmt(ctx, q); st != nil {
+		return &Row{st.QueryRowContext(ctx, a...)}
+	}
+	return &Row{tx.tx.QueryRowContext(ctx, q, a...)}
+}
+
+// stmt returns q prepared for this transaction, reusing the statement its
+// connection already prepared, or nil to run q unprepared. Only SQLite
+// gains from it: the PostgreSQL driver keeps its own per-connection cache.
+func (tx *Tx) stmt(ctx context.Context, q string) *sql.Stmt {
+	if tx.db.dialect != SQLite {
+		return nil
+	}
+	// Preparing needs a connection of the pool while this transaction
+	// holds one (on the writer, the only one), so a statement not yet
+	// prepared runs unprepared now and is prepared once the transaction
+	// has let its connection go.
+	cache := &tx.db.wstmts
+	if tx.readOnly {
+		cache = &tx.db.stmts
+	}
+	v, ok := cache.Load(q)
+	if !ok {
+		if len(tx.unseen) < 16 {
+			tx.unseen = append(tx.unseen, q)
+		}
+		return nil
+	}
+	return tx.tx.StmtContext(ctx, v.(*sql.Stmt))
+}
+
+// prepareUnseen prepares, outside any transaction, the statements a
+// transaction ran unprepared.
+func (db *DB) prepareUnseen(ctx context.Context, t *Tx) {
+	for _, q := range t.unseen {
+		if t.readOnly {
+			db.prepared(ctx, q)
+		} else {
+			db.preparedWrite(ctx, q)
+		}
+	}
 }
 
 // Tx runs fn in a write transaction and commits it if fn returns nil. When
@@ -74,6 +131,8 @@ func (db *DB) TxWith(ctx context.Context, o TxOptions, fn func(tx *Tx) error) er
 	opts := &sql.TxOptions{ReadOnly: o.ReadOnly}
 	if o.ReadOnly {
 		pool = db.reader
+	} else {
+		db.writes.Add(1)
 	}
 	if db.dialect == Postgres {
 		opts.Isolation = o.Isolation
@@ -98,8 +157,12 @@ func (db *DB) runTx(ctx context.Context, pool *sql.DB, opts *sql.TxOptions, fn f
 			_ = stx.Rollback() // fn panicked; the panic carries on
 		}
 	}()
-	err = fn(&Tx{tx: stx, db: db})
+	t := &Tx{tx: stx, db: db, readOnly: opts.ReadOnly}
+	err = fn(t)
 	done = true
+	if len(t.unseen) > 0 {
+		defer db.prepareUnseen(context.WithoutCancel(ctx), t) // after the commit or rollback below
+	}
 	if err != nil || opts.ReadOnly {
 		// A read-only transaction has nothing to commit; ending it with
 		// a rollback also ends it cleanly after a refused statement.
