@@ -96,7 +96,8 @@ type oauth2Config struct {
 		IDTokenAlg     string `json:"id_token_alg"`
 		AccessTokenAlg string `json:"access_token_alg"`
 	} `json:"signing"`
-	Cleanup struct {
+	ClientCacheTTL *config.Duration `json:"client_cache_ttl"`
+	Cleanup        struct {
 		Interval  *config.Duration `json:"interval"`
 		BatchSize int              `json:"batch_size"`
 	} `json:"cleanup"`
@@ -157,7 +158,14 @@ func (a *App) buildOAuth2() error {
 	if err != nil {
 		return fmt.Errorf("derive the client secret key: %w", err)
 	}
-	clients, err := client.NewService(a.Store.Clients(), client.Options{SecretKey: secretKey})
+	co := client.Options{SecretKey: secretKey}
+	if cfg.ClientCacheTTL != nil {
+		co.CacheTTL = time.Duration(*cfg.ClientCacheTTL)
+		if co.CacheTTL == 0 {
+			co.CacheTTL = -1 // 0s: off
+		}
+	}
+	clients, err := client.NewService(a.Store.Clients(), co)
 	if err != nil {
 		return err
 	}

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"os"
+	"runtime/debug"
+
 	"github.com/spf13/cobra"
 
 	"github.com/warden-iam/warden/internal/app"
 )
+
+// defaultGCPercent is the collector's target when GOGC is not set.
+const defaultGCPercent = 200
 
 func newServe() *cobra.Command {
 	var (
@@ -28,7 +34,10 @@ Every problem in it is reported at once and start-up stops.
 
 On PostgreSQL, serve refuses a database whose schema is behind unless --migrate
 is given (or run "warden migrate up" first). SIGTERM or Ctrl-C drains in-flight
-requests, closes the database and exits 0.`,
+requests, closes the database and exits 0.
+
+Unless GOGC is set, the garbage collector runs at GOGC=200: the server's live
+heap is small, and collecting half as often saves CPU on every request.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cf.load(dev)
@@ -36,6 +45,9 @@ requests, closes the database and exits 0.`,
 				return err
 			}
 			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			if _, set := os.LookupEnv("GOGC"); !set {
+				debug.SetGCPercent(defaultGCPercent)
+			}
 			a, err := app.New(cmd.Context(), app.Options{Config: cfg, Logger: log, Migrate: migrate, Out: cmd.OutOrStdout()})
 			if err != nil {
 				return err

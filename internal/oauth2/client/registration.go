@@ -136,7 +136,7 @@ func (s *Service) DeleteRegistered(ctx context.Context, id, token string) error 
 	if _, err := s.authRegistered(ctx, id, token); err != nil {
 		return err
 	}
-	err := s.store.DeleteClient(ctx, id)
+	err := s.deleteStored(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) { // deleted meanwhile
 		return ErrRegistrationToken
 	}

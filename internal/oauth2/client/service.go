@@ -39,6 +39,9 @@ type Options struct {
 	SecretKey []byte
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// CacheTTL is how long Lookup and Authenticate reuse a client read
+	// from storage: 0 is DefaultCacheTTL, negative turns the cache off.
+	CacheTTL time.Duration
 }
 
 // Service manages OAuth2 clients.
@@ -47,6 +50,7 @@ type Service struct {
 	hash    hasher
 	regHash hasher // registration access tokens, under a key of their own
 	now     func() time.Time
+	cache   *clientCache // nil: off
 }
 
 // NewService returns the client service over store.
@@ -58,7 +62,14 @@ func NewService(store Store, o Options) (*Service, error) {
 		o.Now = time.Now
 	}
 	key := bytes.Clone(o.SecretKey)
-	return &Service{store: store, hash: hasher{key: key}, regHash: hasher{key: subKey(key, registrationTokenKeyInfo)}, now: o.Now}, nil
+	s := &Service{store: store, hash: hasher{key: key}, regHash: hasher{key: subKey(key, registrationTokenKeyInfo)}, now: o.Now}
+	if o.CacheTTL == 0 {
+		o.CacheTTL = DefaultCacheTTL
+	}
+	if o.CacheTTL > 0 {
+		s.cache = &clientCache{ttl: o.CacheTTL, m: map[string]cacheEntry{}}
+	}
+	return s, nil
 }
 
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -253,7 +264,7 @@ func (s *Service) replace(ctx context.Context, cur stored, c Client) (Client, er
 	if err != nil {
 		return Client{}, err
 	}
-	if err := s.store.UpdateClient(ctx, r); err != nil {
+	if err := s.updateStored(ctx, r); err != nil {
 		return Client{}, err
 	}
 	c.Secret = ""
@@ -311,7 +322,7 @@ func (s *Service) SetLifespans(ctx context.Context, id string, l Lifespans) (Cli
 
 // Delete deletes a client.
 func (s *Service) Delete(ctx context.Context, id string) error {
-	return s.store.DeleteClient(ctx, id)
+	return s.deleteStored(ctx, id)
 }
 
 // RotateSecret generates a new secret for the client and returns the client
@@ -343,7 +354,7 @@ func (s *Service) RotateSecret(ctx context.Context, id string) (Client, error) {
 	if err != nil {
 		return Client{}, err
 	}
-	if err := s.store.UpdateClient(ctx, r); err != nil {
+	if err := s.updateStored(ctx, r); err != nil {
 		return Client{}, err
 	}
 	c.Secret = secret
@@ -363,7 +374,7 @@ func (s *Service) DeleteRotatedSecrets(ctx context.Context, id string) (Client, 
 	if err != nil {
 		return Client{}, err
 	}
-	if err := s.store.UpdateClient(ctx, r); err != nil {
+	if err := s.updateStored(ctx, r); err != nil {
 		return Client{}, err
 	}
 	return c, nil
@@ -376,7 +387,7 @@ var dummyHash = schemeHMAC + b64.EncodeToString(make([]byte, 32))
 // Authenticate returns the client id if secret is its current secret or a
 // rotated one still valid. Every failure is ErrAuthentication.
 func (s *Service) Authenticate(ctx context.Context, id, secret string) (*Client, error) {
-	st, err := s.load(ctx, id)
+	st, err := s.cached(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		_, _ = s.hash.verify(dummyHash, secret)
 		return nil, ErrAuthentication

@@ -49,7 +49,7 @@ func (s *Service) authenticateClient(r *http.Request) (*client.Client, error) {
 	if secret := form.Get("client_secret"); secret != "" {
 		return s.secretClient(ctx, id, secret, client.AuthSecretPost)
 	}
-	c, err := s.clients.Get(ctx, id)
+	c, err := s.clients.Lookup(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, errInvalidClient("Client authentication failed.")
@@ -97,7 +97,7 @@ func (s *Service) assertionClient(ctx context.Context, formID, assertion string)
 	if formID != "" && formID != id {
 		return nil, fail("the client assertion's sub does not match client_id.")
 	}
-	c, err := s.clients.Get(ctx, id)
+	c, err := s.clients.Lookup(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, fail("unknown client.")

@@ -202,7 +202,7 @@ func (s *Service) userinfo(w http.ResponseWriter, r *http.Request) error {
 		delete(claims, k)
 	}
 	claims["sub"] = g.Subject
-	c, err := s.clients.Get(ctx, g.ClientID)
+	c, err := s.clients.Lookup(ctx, g.ClientID)
 	if err != nil {
 		if isNotFound(err) {
 			bearerError(w, http.StatusUnauthorized, "invalid_token", "The client of this token no longer exists.")

@@ -150,7 +150,7 @@ func (s *Service) getLoginRequest(w http.ResponseWriter, r *http.Request) error 
 		writeJSON(w, http.StatusGone, RedirectTo{RedirectTo: f.Request.RequestURL})
 		return nil
 	}
-	c, err := s.clients.Get(ctx, f.Request.ClientID)
+	c, err := s.clients.Lookup(ctx, f.Request.ClientID)
 	if err != nil {
 		return errServer(err)
 	}
@@ -248,7 +248,7 @@ func (s *Service) rejectLoginRequest(w http.ResponseWriter, r *http.Request) err
 }
 
 func (s *Service) consentRequest(ctx context.Context, f *Flow, challenge string) (ConsentRequest, error) {
-	c, err := s.clients.Get(ctx, f.Request.ClientID)
+	c, err := s.clients.Lookup(ctx, f.Request.ClientID)
 	if err != nil {
 		return ConsentRequest{}, errServer(err)
 	}
@@ -294,7 +294,7 @@ func (s *Service) acceptConsentRequest(w http.ResponseWriter, r *http.Request) e
 		writeJSON(w, http.StatusGone, RedirectTo{RedirectTo: f.Request.RequestURL})
 		return nil
 	}
-	c, err := s.clients.Get(ctx, f.Request.ClientID)
+	c, err := s.clients.Lookup(ctx, f.Request.ClientID)
 	if err != nil {
 		return errServer(err)
 	}

@@ -219,7 +219,7 @@ func (s *Service) sessionClients(ctx context.Context, sid string) []*client.Clie
 			continue
 		}
 		seen[rec.ClientID] = true
-		c, err := s.clients.Get(ctx, rec.ClientID)
+		c, err := s.clients.Lookup(ctx, rec.ClientID)
 		if err == nil {
 			out = append(out, &c)
 		}
@@ -303,7 +303,7 @@ func (s *Service) getLogoutRequest(w http.ResponseWriter, r *http.Request) error
 	out := LogoutRequestView{Challenge: r.URL.Query().Get("logout_challenge"), Subject: f.Logout.Subject, SessionID: f.Logout.SessionID,
 		RequestURL: f.Logout.RequestURL, RPInitiated: f.Logout.RPInitiated, RequestedAt: f.RequestedAt, ExpiresAt: f.Logout.ExpiresAt}
 	if f.Logout.ClientID != "" {
-		if c, err := s.clients.Get(ctx, f.Logout.ClientID); err == nil {
+		if c, err := s.clients.Lookup(ctx, f.Logout.ClientID); err == nil {
 			out.Client = &c
 		}
 	}

@@ -22,7 +22,8 @@ import (
 
 // Clients is what the provider needs of the client service.
 type Clients interface {
-	Get(ctx context.Context, id string) (client.Client, error)
+	// Lookup returns a client; it may be a few seconds old.
+	Lookup(ctx context.Context, id string) (client.Client, error)
 	Authenticate(ctx context.Context, id, secret string) (*client.Client, error)
 }
 
@@ -254,7 +255,7 @@ func (s *Service) openFlow(r FlowRecord) (*Flow, error) {
 
 // client loads a client for the endpoints: unknown is invalid_client.
 func (s *Service) client(ctx context.Context, id string) (*client.Client, error) {
-	c, err := s.clients.Get(ctx, id)
+	c, err := s.clients.Lookup(ctx, id)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, errInvalidClient("The OAuth2 client does not exist.").withCause(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +119,72 @@ func TestOAuth2ConsumeTokenExactlyOnce(t *testing.T) {
 			t.Fatal("revoking the grant kept its tokens")
 		}
 	})
+}
+
+// Remembered consents are found through the index of remembered flows,
+// so the lookup does not read a subject's other flows however many there are.
+func TestOAuth2RememberedConsentsUseTheirIndex(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		o := sqlstore.New(db).OAuth2()
+		now := sqldb.Now()
+		flow := func(id string, remember time.Time) provider.FlowRecord {
+			return provider.FlowRecord{ID: id, Kind: provider.KindAuthorize, State: provider.StateDone, ClientID: "c",
+				Subject: "s", RememberUntil: remember, Data: "x", RequestedAt: now, ExpiresAt: now.Add(time.Hour)}
+		}
+		for i := range 300 {
+			if err := o.InsertFlow(ctx, flow(fmt.Sprint("plain-", i), time.Time{})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for id, until := range map[string]time.Time{"kept": now.Add(time.Hour), "lapsed": now.Add(-time.Minute)} {
+			if err := o.InsertFlow(ctx, flow(id, until)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := o.RememberedConsents(ctx, "s", "c", now)
+		if err != nil || len(got) != 1 || got[0].ID != "kept" {
+			t.Fatalf("remembered = %+v, %v; want only kept", got, err)
+		}
+
+		const q = `SELECT id FROM oauth2_flows WHERE subject = ? AND client_id = ? AND kind = ? AND state = ? AND remember_until > ?
+			ORDER BY requested_at DESC LIMIT 20`
+		args := []any{"s", "c", provider.KindAuthorize, provider.StateDone, now}
+		var plan []string
+		if db.Dialect() == sqldb.SQLite {
+			plan = explain(t, db, `EXPLAIN QUERY PLAN `+q, 3, args...)
+		} else {
+			if _, err := db.Exec(ctx, `ANALYZE oauth2_flows`); err != nil {
+				t.Fatal(err)
+			}
+			plan = explain(t, db, `EXPLAIN `+q, 0, args...)
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), "oauth2_flows_remembered_idx") {
+			t.Fatalf("plan does not use the remembered-consent index:\n%s", strings.Join(plan, "\n"))
+		}
+	})
+}
+
+// explain returns column col of every row of an EXPLAIN statement.
+func explain(t *testing.T, db *sqldb.DB, q string, col int, args ...any) []string {
+	t.Helper()
+	rows, err := db.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(vals[col]))
+	}
+	return out
 }
