@@ -14,7 +14,8 @@ type lookedUp struct {
 }
 
 // lookupToken finds an active, unexpired access or refresh token (opaque or
-// JWT). Anything else is nil with no error.
+// JWT). Anything else is nil with no error. The grant of an access token
+// may be shared with other requests: it must not be modified.
 func (s *Service) lookupToken(ctx context.Context, token string, kinds ...int) (*lookedUp, error) {
 	var sig string
 	var ok bool
@@ -57,7 +58,12 @@ func (s *Service) lookupToken(ctx context.Context, token string, kinds ...int) (
 	if !match {
 		return nil, nil
 	}
-	g, err := s.openGrant(rec)
+	var g *Grant
+	if rec.Kind == TokenAccess {
+		g, err = s.grants.open(rec, s.openGrant)
+	} else {
+		g, err = s.openGrant(rec)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -189,6 +189,7 @@ type Service struct {
 	cookieKeys macKeys // the login session cookie
 
 	remoteKeys remoteKeySets // clients' jwks_uri documents
+	grants     grantCache    // decoded grants of access tokens (lookupToken)
 }
 
 // NewService builds the provider. trust may be nil (no JWT-bearer grant).
