@@ -59,38 +59,50 @@ func identityArgs(i *identity.Identity) ([]any, error) {
 		nullString(i.ExternalID), org, string(addrs), i.CreatedAt, i.UpdatedAt}, nil
 }
 
-func scanIdentity(sc interface{ Scan(...any) error }) (*identity.Identity, error) {
-	var (
-		i                     identity.Identity
-		changed, created, upd sqldb.Time
-		traits, addrs         string
-		pub, adm, ext, org    *string
-	)
-	if err := sc.Scan(&i.ID, &i.SchemaID, &i.State, &changed, &traits, &pub, &adm, &ext, &org, &addrs, &created, &upd); err != nil {
-		return nil, err
+// identityScan holds the scan targets of identityCols.
+type identityScan struct {
+	i                     identity.Identity
+	changed, created, upd sqldb.Time
+	traits, addrs         string
+	pub, adm, ext, org    *string
+}
+
+func (x *identityScan) dest() []any {
+	return []any{&x.i.ID, &x.i.SchemaID, &x.i.State, &x.changed, &x.traits, &x.pub, &x.adm, &x.ext, &x.org, &x.addrs, &x.created, &x.upd}
+}
+
+func (x *identityScan) identity() (*identity.Identity, error) {
+	i := x.i
+	i.Traits = json.RawMessage(x.traits)
+	if x.pub != nil {
+		i.MetadataPublic = json.RawMessage(*x.pub)
 	}
-	i.Traits = json.RawMessage(traits)
-	if pub != nil {
-		i.MetadataPublic = json.RawMessage(*pub)
+	if x.adm != nil {
+		i.MetadataAdmin = json.RawMessage(*x.adm)
 	}
-	if adm != nil {
-		i.MetadataAdmin = json.RawMessage(*adm)
+	if x.ext != nil {
+		i.ExternalID = *x.ext
 	}
-	if ext != nil {
-		i.ExternalID = *ext
-	}
-	i.OrganizationID = org
-	if !changed.IsZero() {
-		t := changed.Time
+	i.OrganizationID = x.org
+	if !x.changed.IsZero() {
+		t := x.changed.Time
 		i.StateChangedAt = &t
 	}
-	i.CreatedAt, i.UpdatedAt = created.Time, upd.Time
+	i.CreatedAt, i.UpdatedAt = x.created.Time, x.upd.Time
 	var a addressesJSON
-	if err := json.Unmarshal([]byte(addrs), &a); err != nil {
+	if err := json.Unmarshal([]byte(x.addrs), &a); err != nil {
 		return nil, fmt.Errorf("identity %s addresses: %w", i.ID, err)
 	}
 	i.VerifiableAddresses, i.RecoveryAddresses = a.Verifiable, a.Recovery
 	return &i, nil
+}
+
+func scanIdentity(sc interface{ Scan(...any) error }) (*identity.Identity, error) {
+	var x identityScan
+	if err := sc.Scan(x.dest()...); err != nil {
+		return nil, err
+	}
+	return x.identity()
 }
 
 // writeChildren stores i's addresses, credentials and identifiers (the
