@@ -16,11 +16,14 @@ import (
 
 	"github.com/warden-iam/warden/api/openapi"
 	"github.com/warden-iam/warden/internal/config"
+	"github.com/warden-iam/warden/internal/flow"
+	"github.com/warden-iam/warden/internal/identity"
 	"github.com/warden-iam/warden/internal/oauth2/client"
 	"github.com/warden-iam/warden/internal/oauth2/jwk"
 	"github.com/warden-iam/warden/internal/oauth2/provider"
 	"github.com/warden-iam/warden/internal/permission"
 	"github.com/warden-iam/warden/internal/permission/grpcapi"
+	"github.com/warden-iam/warden/internal/session"
 	"github.com/warden-iam/warden/internal/storage"
 	"github.com/warden-iam/warden/internal/storage/migrations"
 	"github.com/warden-iam/warden/internal/storage/sqldb"
@@ -65,6 +68,9 @@ type App struct {
 	OAuth2        *provider.Service
 	OAuth2Clients *client.Service
 	OAuth2Keys    *jwk.Service
+	Identities    *identity.Service
+	Sessions      *session.Service
+	Flows         *flow.Service
 
 	grpcServers grpcServers // gRPC server of each listener (grpc.go)
 
@@ -109,6 +115,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.mount()
 	if err := a.buildPermission(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := a.buildIdentity(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}

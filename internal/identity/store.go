@@ -36,3 +36,10 @@ type Store interface {
 	// ListIdentities returns a page of identities.
 	ListIdentities(ctx context.Context, q ListQuery) ([]*Identity, error)
 }
+
+// AddressFinder finds identities by address.
+type AddressFinder interface {
+	// FindByAddress reads the identity with the address (kind
+	// "verifiable" or "recovery"), with its credentials.
+	FindByAddress(ctx context.Context, kind, via, value string) (*Identity, error)
+}

@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/warden-iam/warden/internal/storage"
 )
@@ -237,5 +239,34 @@ func BenchmarkMiddleware(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
+	}
+}
+
+func TestOutboundClientRefusesPrivateAddresses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }))
+	defer srv.Close()
+	_, err := NewOutboundClient(OutboundOptions{}).Get(srv.URL)
+	if !errors.Is(err, ErrPrivateAddress) {
+		t.Fatalf("loopback reached: %v", err)
+	}
+	for _, u := range []string{"http://localhost:1/", "http://10.1.2.3:1/", "http://[::1]:1/", "http://169.254.169.254/latest/meta-data"} {
+		if _, err := NewOutboundClient(OutboundOptions{Timeout: time.Second}).Get(u); !errors.Is(err, ErrPrivateAddress) {
+			t.Errorf("%s: %v", u, err)
+		}
+	}
+	resp, err := NewOutboundClient(OutboundOptions{AllowPrivate: true}).Get(srv.URL)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("allowed private: %v", err)
+	}
+	resp.Body.Close()
+	resp, err = NewOutboundClient(OutboundOptions{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}}).Get(srv.URL)
+	if err != nil {
+		t.Fatalf("allow-listed network: %v", err)
+	}
+	resp.Body.Close()
+	for a, want := range map[string]bool{"8.8.8.8": true, "192.168.1.1": false, "100.64.0.1": false, "::ffff:127.0.0.1": false, "2001:4860::8888": true} {
+		if PublicAddress(netip.MustParseAddr(a)) != want {
+			t.Errorf("PublicAddress(%s) != %v", a, want)
+		}
 	}
 }

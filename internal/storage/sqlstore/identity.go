@@ -317,3 +317,13 @@ func (s *Identities) ListIdentities(ctx context.Context, q identity.ListQuery) (
 	}
 	return out, nil
 }
+
+// FindByAddress implements identity.AddressFinder.
+func (s *Identities) FindByAddress(ctx context.Context, kind, via, value string) (*identity.Identity, error) {
+	var id string
+	if err := s.db.QueryRow(ctx, `SELECT identity_id FROM identity_addresses WHERE kind = ? AND via = ? AND value = ?`,
+		kind, via, value).Scan(&id); err != nil {
+		return nil, fmt.Errorf("address: %w", err)
+	}
+	return s.GetIdentity(ctx, id, true)
+}
