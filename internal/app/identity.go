@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -66,6 +67,12 @@ type identityConfig struct {
 			} `json:"code"`
 		} `json:"methods"`
 	} `json:"selfservice"`
+	Clients struct {
+		HTTP struct {
+			DisallowPrivateIPRanges  *bool    `json:"disallow_private_ip_ranges"`
+			PrivateIPExceptionRanges []string `json:"private_ip_exception_ranges"`
+		} `json:"http"`
+	} `json:"clients"`
 	Session struct {
 		Lifespan               *config.Duration `json:"lifespan"`
 		EarliestPossibleExtend *config.Duration `json:"earliest_possible_extend"`
@@ -97,12 +104,74 @@ type flowConfig struct {
 	Lifespan *config.Duration `json:"lifespan"`
 	Enabled  *bool            `json:"enabled"`
 	Use      string           `json:"use"`
-	After    struct {
-		Hooks    []struct{ Hook string } `json:"hooks"`
+	Before   struct {
+		Hooks []hookConfig `json:"hooks"`
+	} `json:"before"`
+	After struct {
+		Hooks    []hookConfig `json:"hooks"`
 		Password struct {
-			Hooks []struct{ Hook string } `json:"hooks"`
+			Hooks []hookConfig `json:"hooks"`
 		} `json:"password"`
+		Profile struct {
+			Hooks []hookConfig `json:"hooks"`
+		} `json:"profile"`
 	} `json:"after"`
+}
+
+// hookConfig is one entry of a hooks list (Kratos's shape).
+type hookConfig struct {
+	Hook   string `json:"hook"`
+	Config struct {
+		URL     string            `json:"url"`
+		Method  string            `json:"method"`
+		Body    string            `json:"body"`
+		Headers map[string]string `json:"headers"`
+		Auth    struct {
+			Type   string `json:"type"`
+			Config struct {
+				Name     string `json:"name"`
+				Value    string `json:"value"`
+				In       string `json:"in"`
+				User     string `json:"user"`
+				Password string `json:"password"`
+			} `json:"config"`
+		} `json:"auth"`
+		Response struct {
+			Ignore bool `json:"ignore"`
+			Parse  bool `json:"parse"`
+		} `json:"response"`
+		CanInterrupt bool `json:"can_interrupt"`
+	} `json:"config"`
+}
+
+// webHooks turns the web_hook entries of lists into the flows' hooks,
+// reading their Jsonnet bodies (file:// or base64:// URLs).
+func webHooks(key string, lists ...[]hookConfig) ([]flow.WebHook, error) {
+	var out []flow.WebHook
+	for _, l := range lists {
+		for k, h := range l {
+			if h.Hook != "web_hook" {
+				continue
+			}
+			c := h.Config
+			if c.URL == "" {
+				return nil, fmt.Errorf("%s.hooks[%d]: web_hook needs config.url", key, k)
+			}
+			body := ""
+			if c.Body != "" {
+				b, err := schema.Read(context.Background(), c.Body, schema.Options{})
+				if err != nil {
+					return nil, fmt.Errorf("%s.hooks[%d].config.body: %w", key, k, err)
+				}
+				body = string(b)
+			}
+			out = append(out, flow.WebHook{URL: c.URL, Method: c.Method, Body: body, Headers: c.Headers,
+				AuthType: c.Auth.Type, AuthName: c.Auth.Config.Name, AuthValue: c.Auth.Config.Value, AuthIn: c.Auth.Config.In,
+				AuthUser: c.Auth.Config.User, AuthPassword: c.Auth.Config.Password,
+				Parse: c.Response.Parse, Ignore: c.Response.Ignore, CanInterrupt: c.CanInterrupt})
+		}
+	}
+	return out, nil
 }
 
 func dur(d *config.Duration, def time.Duration) time.Duration {
@@ -276,6 +345,30 @@ func (a *App) buildIdentity(ctx context.Context) error {
 		RecoveryEnabled: boolOr(fl.Recovery.Enabled, true), VerificationEnabled: boolOr(fl.Verification.Enabled, true),
 		RecoveryUse: fl.Recovery.Use, VerificationUse: fl.Verification.Use,
 		CodeLifespan: dur(cfg.SelfService.Methods.Code.Config.Lifespan, time.Hour), SecureCookies: !a.Config.Dev, Secret: key}
+	fo.Hooks = map[string][]flow.WebHook{}
+	for point, lists := range map[string][][]hookConfig{
+		flow.HookRegistrationBefore: {fl.Registration.Before.Hooks},
+		flow.HookRegistrationAfter:  {fl.Registration.After.Hooks, fl.Registration.After.Password.Hooks},
+		flow.HookLoginAfter:         {fl.Login.After.Hooks, fl.Login.After.Password.Hooks},
+		flow.HookSettingsAfter:      {fl.Settings.After.Hooks, fl.Settings.After.Password.Hooks, fl.Settings.After.Profile.Hooks},
+		flow.HookRecoveryAfter:      {fl.Recovery.After.Hooks},
+		flow.HookVerificationAfter:  {fl.Verification.After.Hooks},
+	} {
+		hs, err := webHooks("identity.selfservice.flows."+point, lists...)
+		if err != nil {
+			return err
+		}
+		fo.Hooks[point] = hs
+	}
+	oo := web.OutboundOptions{AllowPrivate: !boolOr(cfg.Clients.HTTP.DisallowPrivateIPRanges, true)}
+	for _, r := range cfg.Clients.HTTP.PrivateIPExceptionRanges {
+		p, err := netip.ParsePrefix(r)
+		if err != nil {
+			return fmt.Errorf("identity.clients.http.private_ip_exception_ranges: %q is not a network such as 10.0.0.0/8", r)
+		}
+		oo.Allowed = append(oo.Allowed, p)
+	}
+	fo.HookClient, fo.Logger = web.NewOutboundClient(oo), a.Log
 	flows := flow.NewService(fo, a.Store.Flows(), identities, sessions, pw, schemas, courierAdapter{cour})
 	flows.MountPublic(a.Public)
 	flows.MountAdmin(a.Admin)

@@ -215,6 +215,7 @@ func (s *Service) checkCode(w http.ResponseWriter, r *http.Request, f *Flow, pre
 	f.State = StatePassedChallenge
 	_ = s.identities.MarkVerified(ctx, f.Private.IdentityID, identity.ViaEmail, f.Private.Address) // recovery proves the address too
 	if f.Kind == KindVerification {
+		s.afterHooks(r, HookVerificationAfter, f, nil)
 		f.UI.Nodes = []Node{AnchorNode(GroupCode, "continue", s.returnURL(f), *labelContinue)}
 		f.UI.Messages = append(f.UI.Messages, msgVerified)
 		if _, err := s.save(ctx, f, prev); err != nil {
@@ -250,6 +251,7 @@ func (s *Service) recovered(w http.ResponseWriter, r *http.Request, f *Flow, pre
 		}
 		return err
 	}
+	s.afterHooks(r, HookRecoveryAfter, f, nil)
 	sf := s.newFlow(KindSettings, f.Type, f.RequestURL, f.ReturnTo)
 	sf.Private.IdentityID, sf.Private.SessionID, sf.Private.CSRF = i.ID, se.ID, f.Private.CSRF
 	sf.State = StateShowForm

@@ -139,6 +139,12 @@ func (s *Service) submitLogin(w http.ResponseWriter, r *http.Request, f *Flow, p
 		f.UI.Messages = append(f.UI.Messages, errIdentityDisabled)
 		return s.fail(w, r, f, prev)
 	}
+	if _, err := s.runHooks(r, HookLoginAfter, false, f, s.identities.Present(i), body); err != nil {
+		if showInterrupt(f, err) {
+			return s.fail(w, r, f, prev)
+		}
+		return err
+	}
 	s.limiter.reset(idKey)
 	if s.passwords.NeedsRehash(hash) {
 		if nh, err := s.passwords.Hash(ctx, []byte(pw)); err == nil {

@@ -18,6 +18,17 @@ func (s *Service) initRegistration(r *http.Request, f *Flow, token string) (stri
 		return s.returnURL(f), e
 	}
 	f.Challenge = r.URL.Query().Get("login_challenge")
+	if _, err := s.runHooks(r, HookRegistrationBefore, false, f, nil, nil); err != nil {
+		var hi *hookInterrupt
+		if errors.As(err, &hi) {
+			reason := "Registration is not possible now."
+			if len(hi.global) > 0 {
+				reason = hi.global[0].Text
+			}
+			return "", web.BadRequest("%s", reason)
+		}
+		return "", err
+	}
 	traits, err := s.traitNodes(s.schemas.DefaultID(), GroupDefault, nil)
 	if err != nil {
 		return "", err
@@ -165,6 +176,29 @@ func (s *Service) submitRegistration(w http.ResponseWriter, r *http.Request, f *
 	if bad {
 		return s.fail(w, r, f, prev)
 	}
+	body2 := identity.CreateBody{SchemaID: schemaID, Traits: traits}
+	changes, err := s.runHooks(r, HookRegistrationAfter, true, f, &identity.Identity{SchemaID: schemaID, Traits: traits,
+		State: identity.StateActive}, body)
+	if err != nil {
+		if showInterrupt(f, err) {
+			return s.fail(w, r, f, prev)
+		}
+		return err
+	}
+	for _, c := range changes {
+		if c.Identity == nil {
+			continue
+		}
+		if len(c.Identity.Traits) > 0 {
+			body2.Traits = c.Identity.Traits
+		}
+		if len(c.Identity.MetadataPublic) > 0 {
+			body2.MetadataPublic = c.Identity.MetadataPublic
+		}
+		if len(c.Identity.MetadataAdmin) > 0 {
+			body2.MetadataAdmin = c.Identity.MetadataAdmin
+		}
+	}
 	var creds identity.ImportCredentials
 	creds.Password = &struct {
 		Config struct {
@@ -174,7 +208,8 @@ func (s *Service) submitRegistration(w http.ResponseWriter, r *http.Request, f *
 		} `json:"config"`
 	}{}
 	creds.Password.Config.Password = pw
-	i, err := s.identities.Create(ctx, identity.CreateBody{SchemaID: schemaID, Traits: traits, Credentials: &creds})
+	body2.Credentials = &creds
+	i, err := s.identities.Create(ctx, body2)
 	if errors.Is(err, storage.ErrConflict) {
 		f.UI.Messages = append(f.UI.Messages, errDuplicate)
 		return s.fail(w, r, f, prev)
@@ -185,6 +220,16 @@ func (s *Service) submitRegistration(w http.ResponseWriter, r *http.Request, f *
 		}
 		if s.passwords.IsOverload(err) {
 			return web.NewError(http.StatusServiceUnavailable, "Too many sign-ups at once; try again in a moment.").WithCause(err)
+		}
+		return err
+	}
+	if _, err := s.runHooks(r, HookRegistrationAfter, false, f, i, body); err != nil {
+		// A hook refused the new identity after it was stored: take it back.
+		if derr := s.identities.Delete(ctx, i.ID); derr != nil {
+			return errors.Join(err, derr)
+		}
+		if showInterrupt(f, err) {
+			return s.fail(w, r, f, prev)
 		}
 		return err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -86,7 +88,12 @@ type Options struct {
 	SecureCookies   bool
 	// Secret keys logout tokens (at least 32 bytes).
 	Secret []byte
-	Now    func() time.Time
+	// Hooks are the web hooks of each hook point; HookClient sends them
+	// (it should refuse private addresses; see web.NewOutboundClient).
+	Hooks      map[string][]WebHook
+	HookClient *http.Client
+	Logger     *slog.Logger
+	Now        func() time.Time
 }
 
 // Service runs the self-service flows.

@@ -169,6 +169,7 @@ func (s *Service) submitSettings(w http.ResponseWriter, r *http.Request, f *Flow
 		return s.fail(w, r, f, prev)
 	}
 	f.State = StateSuccess
+	s.afterHooks(r, HookSettingsAfter, f, body)
 	if err := s.settingsForm(r, f, token); err != nil {
 		return err
 	}
