@@ -56,8 +56,13 @@ func acceptsJSON(r *http.Request) bool {
 	return strings.Contains(r.Header.Get("Accept"), "application/json")
 }
 
-// wantsJSON: API flows always, browser flows when the client asks.
+// wantsJSON: API flows always, browser flows when the client asks. A link
+// followed from an email (a GET without Accept: application/json) is a
+// browser's, whatever the flow's type.
 func wantsJSON(r *http.Request, f *Flow) bool {
+	if r.Method == http.MethodGet && !acceptsJSON(r) && f != nil {
+		return false
+	}
 	return f == nil || f.Type == TypeAPI || acceptsJSON(r)
 }
 
@@ -165,7 +170,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request, kind string) error
 		}
 	}
 	if s.expired(f) {
-		return s.expiredAnswer(w, r, f)
+		return s.expiredAnswer(w, r, f, false)
 	}
 	web.WriteJSON(w, http.StatusOK, f)
 	return nil
@@ -180,7 +185,7 @@ func cookieValue(c *http.Cookie, err error) string {
 
 // expiredAnswer is 410 with a new flow to use (browsers that do not speak
 // JSON are sent to the new flow).
-func (s *Service) expiredAnswer(w http.ResponseWriter, r *http.Request, old *Flow) error {
+func (s *Service) expiredAnswer(w http.ResponseWriter, r *http.Request, old *Flow, redirect bool) error {
 	f := s.newFlow(old.Kind, old.Type, old.RequestURL, old.ReturnTo)
 	f.Private.CSRF = old.Private.CSRF
 	token := ""
@@ -194,7 +199,7 @@ func (s *Service) expiredAnswer(w http.ResponseWriter, r *http.Request, old *Flo
 	if err := s.insert(r.Context(), f); err != nil {
 		return err
 	}
-	if !wantsJSON(r, old) {
+	if redirect && !wantsJSON(r, old) {
 		http.Redirect(w, r, withQuery(s.uiURL(old.Kind), "flow", f.ID), http.StatusSeeOther)
 		return nil
 	}
@@ -308,7 +313,7 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request, kind string) er
 		return err
 	}
 	if s.expired(f) {
-		return s.expiredAnswer(w, r, f)
+		return s.expiredAnswer(w, r, f, true)
 	}
 	if f.Type == TypeAPI {
 		if r.Header.Get("Origin") != "" || hasCookies(r) {
