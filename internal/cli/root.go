@@ -63,7 +63,7 @@ It keeps its data in ./warden-data (or $WARDEN_DATA_DIR) and listens on
 	root.SetErr(stderr)
 	root.AddCommand(newServe(), newMigrate(), newVersion(), newConfigCmd(),
 		newRelationTuples(), newCheck(), newExpand(), newNamespaces(),
-		newClients(), newKeys(), newToken())
+		newClients(), newKeys(), newToken(), newIdentities())
 	return root
 }
 
