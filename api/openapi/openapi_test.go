@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -162,17 +163,19 @@ class Doc implements Namespace {
 }
 `
 
-func newApp(t *testing.T) *app.App {
+// newApp builds the app with the test configuration and the extra
+// overrides sets ("dotted.key=value").
+func newApp(t *testing.T, sets ...string) *app.App {
 	t.Helper()
 	cfg, err := config.Load(config.Sources{
 		Env: func(string) (string, bool) { return "", false },
-		Sets: []string{
+		Sets: append([]string{
 			"serve.public.port=0", "serve.admin.port=0",
 			"dsn=sqlite://" + filepath.Join(t.TempDir(), "w.db"),
 			"permission.namespaces.location=base64://" + base64.StdEncoding.EncodeToString([]byte(tinyModel)),
 			// routes that are off by default are documented too
 			"oauth2.oidc.dynamic_client_registration.enabled=true",
-		},
+		}, sets...),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -337,6 +340,66 @@ var operationIDs = map[string]string{
 	"GET /oauth2/register/{}":                        "getOidcDynamicClient",
 	"PUT /oauth2/register/{}":                        "setOidcDynamicClient",
 	"DELETE /oauth2/register/{}":                     "deleteOidcDynamicClient",
+
+	"GET /admin/identities":                      "listIdentities",
+	"POST /admin/identities":                     "createIdentity",
+	"PATCH /admin/identities":                    "batchPatchIdentities",
+	"GET /admin/identities/{}":                   "getIdentity",
+	"PUT /admin/identities/{}":                   "updateIdentity",
+	"PATCH /admin/identities/{}":                 "patchIdentity",
+	"DELETE /admin/identities/{}":                "deleteIdentity",
+	"GET /admin/identities/by/external/{}":       "getIdentityByExternalID",
+	"DELETE /admin/identities/{}/credentials/{}": "deleteIdentityCredentials",
+	"GET /admin/identities/{}/sessions":          "listIdentitySessions",
+	"DELETE /admin/identities/{}/sessions":       "deleteIdentitySessions",
+	"GET /admin/sessions":                        "listSessions",
+	"GET /admin/sessions/{}":                     "getSession",
+	"DELETE /admin/sessions/{}":                  "disableSession",
+	"PATCH /admin/sessions/{}/extend":            "extendSession",
+	"POST /admin/recovery/link":                  "createRecoveryLinkForIdentity",
+	"POST /admin/recovery/code":                  "createRecoveryCodeForIdentity",
+	"GET /admin/courier/messages":                "listCourierMessages",
+	"GET /admin/courier/messages/{}":             "getCourierMessage",
+	"GET /schemas":                               "listIdentitySchemas",
+	"GET /schemas/{}":                            "getIdentitySchema",
+	"GET /sessions/whoami":                       "toSession",
+	"HEAD /sessions/whoami":                      "headToSession",
+	"POST /sessions/whoami":                      "postToSession",
+	"PUT /sessions/whoami":                       "putToSession",
+	"PATCH /sessions/whoami":                     "patchToSession",
+	"DELETE /sessions/whoami":                    "deleteToSession",
+	"GET /sessions":                              "listMySessions",
+	"DELETE /sessions":                           "disableMyOtherSessions",
+	"DELETE /sessions/{}":                        "disableMySession",
+	"DELETE /self-service/logout/api":            "performNativeLogout",
+	"GET /self-service/logout/browser":           "createBrowserLogoutFlow",
+	"GET /self-service/logout":                   "updateLogoutFlow",
+	"GET /self-service/errors":                   "getFlowError",
+	"GET /self-service/login/browser":            "createBrowserLoginFlow",
+	"GET /self-service/login/api":                "createNativeLoginFlow",
+	"GET /self-service/login/flows":              "getLoginFlow",
+	"POST /self-service/login":                   "updateLoginFlow",
+	"GET /self-service/login":                    "getUpdateLoginFlow",
+	"GET /self-service/registration/browser":     "createBrowserRegistrationFlow",
+	"GET /self-service/registration/api":         "createNativeRegistrationFlow",
+	"GET /self-service/registration/flows":       "getRegistrationFlow",
+	"POST /self-service/registration":            "updateRegistrationFlow",
+	"GET /self-service/registration":             "getUpdateRegistrationFlow",
+	"GET /self-service/settings/browser":         "createBrowserSettingsFlow",
+	"GET /self-service/settings/api":             "createNativeSettingsFlow",
+	"GET /self-service/settings/flows":           "getSettingsFlow",
+	"POST /self-service/settings":                "updateSettingsFlow",
+	"GET /self-service/settings":                 "getUpdateSettingsFlow",
+	"GET /self-service/recovery/browser":         "createBrowserRecoveryFlow",
+	"GET /self-service/recovery/api":             "createNativeRecoveryFlow",
+	"GET /self-service/recovery/flows":           "getRecoveryFlow",
+	"POST /self-service/recovery":                "updateRecoveryFlow",
+	"GET /self-service/recovery":                 "getUpdateRecoveryFlow",
+	"GET /self-service/verification/browser":     "createBrowserVerificationFlow",
+	"GET /self-service/verification/api":         "createNativeVerificationFlow",
+	"GET /self-service/verification/flows":       "getVerificationFlow",
+	"POST /self-service/verification":            "updateVerificationFlow",
+	"GET /self-service/verification":             "getUpdateVerificationFlow",
 }
 
 func TestOperationIDsAreStable(t *testing.T) {
@@ -366,7 +429,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // exchange is one request of TestResponsesMatchTheDocument.
 type exchange struct {
-	listener    string // "public" or "admin"
+	listener    string // "public", "native" or "admin"; see walker
 	method      string
 	target      string // path and query; {id} and {name} are filled in, see below
 	contentType string
@@ -386,10 +449,11 @@ type exchange struct {
 // {name} in a target or body is the last value named name an answer handed
 // out (see capture), such as a login_challenge from a redirect or an
 // access_token from the token endpoint. Public requests come from one
-// browser, which sends back the cookies the answers set.
+// browser, which sends back the cookies the answers set; native requests
+// come from an app without cookies (see walker). The identity walk
+// (identitySteps) follows the OAuth2 walk.
 func TestResponsesMatchTheDocument(t *testing.T) {
 	a := newApp(t)
-	handlers := map[string]http.Handler{"public": a.Public, "admin": a.Admin}
 	const (
 		alice = `{"namespace":"Doc","object":"readme","relation":"viewers","subject_id":"alice"}`
 		eve   = `{"namespace":"Doc","object":"readme","relation":"viewers","subject_id":"eve"}`
@@ -666,116 +730,12 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 		{"admin", "DELETE", "/admin/oauth2/tokens", "", "", 400},
 	}
 
-	var spec map[string]any
-	if err := json.Unmarshal(openapi.Document(), &spec); err != nil {
-		t.Fatal(err)
-	}
-	res, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapi.Document()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	const docURL = "mem://warden/openapi.json"
-	compiler := jsonschema.NewCompiler()
-	compiler.AssertFormat()
-	if err := compiler.AddResource(docURL, res); err != nil {
-		t.Fatal(err)
-	}
-	paths := spec["paths"].(map[string]any)
-	exercised := map[string]bool{}
-	lastID := "" // the "id" member of the last 201 answer, for targets holding {id}
-	// Values earlier answers handed out (challenges, verifiers, codes,
-	// tokens), for targets and bodies naming them as {name}.
-	captured := map[string]string{}
-	// The cookies of the one browser the public requests come from.
-	jar := map[string]string{}
+	w := newWalker(t, a)
 	for _, x := range exchanges {
-		target := fill(strings.ReplaceAll(x.target, "{id}", lastID), captured)
-		name := x.listener + " " + x.method + " " + target
-		var body io.Reader
-		if x.body != "" {
-			body = strings.NewReader(fill(x.body, captured))
-		}
-		req := httptest.NewRequest(x.method, target, body)
-		if x.contentType != "" {
-			req.Header.Set("Content-Type", x.contentType)
-		}
-		if x.listener == "public" {
-			for _, k := range sortedKeys(jar) {
-				req.AddCookie(&http.Cookie{Name: k, Value: jar[k]})
-			}
-		}
-		rec := httptest.NewRecorder()
-		handlers[x.listener].ServeHTTP(rec, req)
-		if rec.Code == http.StatusCreated {
-			var created struct {
-				ID string `json:"id"`
-			}
-			if json.Unmarshal(rec.Body.Bytes(), &created) == nil && created.ID != "" {
-				lastID = created.ID
-			}
-		}
-		capture(captured, rec)
-		for _, c := range rec.Result().Cookies() {
-			if c.MaxAge < 0 {
-				delete(jar, c.Name)
-			} else {
-				jar[c.Name] = c.Value
-			}
-		}
-		if rec.Code != x.want {
-			t.Errorf("%s: status %d, want %d: %s", name, rec.Code, x.want, rec.Body)
-			continue
-		}
-		tmpl := documentedPath(paths, req.URL.Path)
-		op, _ := lookup(paths, tmpl, strings.ToLower(x.method)).(map[string]any)
-		if op == nil {
-			t.Errorf("%s: no documented operation", name)
-			continue
-		}
-		exercised[routeKey(x.method, tmpl)] = true
-		ptr := "/paths/" + pointerToken(tmpl) + "/" + strings.ToLower(x.method) + "/responses/" + strconv.Itoa(rec.Code)
-		resp, ptr := resolve(spec, ptr)
-		if resp == nil {
-			t.Errorf("%s: status %d is not documented for %s %s", name, rec.Code, x.method, tmpl)
-			continue
-		}
-		if hs, _ := resp["headers"].(map[string]any); hs["X-Snaptoken"] != nil && rec.Header().Get("X-Snaptoken") == "" {
-			t.Errorf("%s: the documented X-Snaptoken header is missing", name)
-		}
-		content, _ := resp["content"].(map[string]any)
-		if content == nil {
-			if rec.Body.Len() != 0 {
-				t.Errorf("%s: documented without content, but answered %q", name, rec.Body)
-			}
-			continue
-		}
-		mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type"))
-		media, _ := content[mt].(map[string]any)
-		if media == nil {
-			t.Errorf("%s: answered %s, documented %v", name, mt, sortedKeys(content))
-			continue
-		}
-		if mt != "application/json" {
-			continue
-		}
-		schemaPtr := ptr + "/content/" + pointerToken(mt) + "/schema"
-		sch, err := compiler.Compile(docURL + "#" + schemaPtr)
-		if err != nil {
-			t.Fatalf("%s: compile %s: %v", name, schemaPtr, err)
-		}
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(rec.Body.Bytes()))
-		if err != nil {
-			t.Errorf("%s: body is not JSON: %v", name, err)
-			continue
-		}
-		if err := sch.Validate(inst); err != nil {
-			t.Errorf("%s: body %s does not match the documented schema: %v", name, rec.Body, err)
-		}
-		var plain any
-		_ = json.Unmarshal(rec.Body.Bytes(), &plain)
-		for _, f := range undocumentedFields(spec, media["schema"], plain, "body") {
-			t.Errorf("%s: %s is sent but not documented", name, f)
-		}
+		w.do(x)
+	}
+	for _, s := range identitySteps() {
+		w.do(s.exchange, s.headers...)
 	}
 
 	// The readiness probe's 503, with the database gone.
@@ -785,7 +745,7 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("readiness with the database closed: %d", rec.Code)
 	} else {
-		sch, err := compiler.Compile(docURL + "#/paths/~1health~1ready/get/responses/503/content/application~1json/schema")
+		sch, err := w.compiler.Compile(docURL + "#/paths/~1health~1ready/get/responses/503/content/application~1json/schema")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -797,10 +757,409 @@ func TestResponsesMatchTheDocument(t *testing.T) {
 
 	for path, item := range readDoc(t).Paths {
 		for method := range item.Ops {
-			if k := routeKey(method, path); !exercised[k] {
+			if k := routeKey(method, path); !w.exercised[k] {
 				t.Errorf("%s is documented but no exchange of this test exercises it: add one", k)
 			}
 		}
+	}
+}
+
+// step is an exchange with the headers it sends ("Name: value", {name}
+// filled in as in the target).
+type step struct {
+	exchange
+	headers []string
+}
+
+// identitySteps walk the identity API as its clients use it: the operator
+// manages identities, a native app signs a person up, checks her session,
+// signs her in and out, changes her settings and recovers and verifies her
+// address; a browser does the same with forms and as a single-page app; the
+// operator looks at sessions and the outbox. {flow} is the flow the last
+// answer named, {csrf_token} the CSRF token of its form, {session_token}
+// the last session token handed out; see capture for the others.
+func identitySteps() []step {
+	const (
+		js   = "application/json"
+		form = "application/x-www-form-urlencoded"
+		// an identity the operator imports, with a password, a linked
+		// social account and a verified address
+		grace = `{"schema_id":"default","traits":{"email":"grace@example.org","name":{"first":"Grace","last":"Hopper"}},` +
+			`"external_id":"ext-grace","metadata_public":{"team":"compilers"},"metadata_admin":{"badge":7},` +
+			`"credentials":{"password":{"config":{"password":"Cobol-Compiler-1959"}},` +
+			`"oidc":{"config":{"providers":[{"provider":"github","subject":"4711"}]}}},` +
+			`"verifiable_addresses":[{"value":"grace@example.org","via":"email","verified":true,"status":"completed"}]}`
+		graceUpdate = `{"schema_id":"default","state":"active","traits":{"email":"grace@example.org","name":{"first":"Grace"}},` +
+			`"external_id":"ext-grace"}`
+		batch = `{"identities":[{"patch_id":"6f1c2a9e-8b3d-4e5f-9a7b-1c2d3e4f5a6b","create":{"traits":{"email":"alan@example.org"}}},` +
+			`{"create":{"traits":{}}}]}`
+		// the person who signs up in a native app, and her passwords
+		ada       = `"traits":{"email":"ada@example.org","name":{"first":"Ada"}}`
+		password  = "Analytical-Engine-1843"
+		password2 = "Difference-Engine-1822"
+		unknown   = "00000000-0000-4000-8000-000000000000"
+		evil      = "return_to=https%3A%2F%2Fevil.example%2F"
+	)
+	token := []string{"X-Session-Token: {session_token}"}
+	spa := []string{"Accept: application/json"}
+	return []step{
+		// the operator's identities; {id} is grace
+		{exchange{"admin", "POST", "/admin/identities", js, grace, 201}, nil},
+		{exchange{"admin", "POST", "/admin/identities", js, grace, 409}, nil},
+		{exchange{"admin", "POST", "/admin/identities", js, `{"traits":{"name":{"first":"Nobody"}}}`, 400}, nil},
+		{exchange{"admin", "POST", "/admin/identities", "text/plain", grace, 415}, nil},
+		{exchange{"admin", "GET", "/admin/identities?page_size=1", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/identities?credentials_identifier=grace%40example.org&include_credential=password", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/identities?page_size=0", "", "", 400}, nil},
+		{exchange{"admin", "GET", "/admin/identities/{id}", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/identities/{id}?include_credential=password&include_credential=oidc", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/identities/" + unknown, "", "", 404}, nil},
+		{exchange{"admin", "GET", "/admin/identities/by/external/ext-grace", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/identities/by/external/nope", "", "", 404}, nil},
+		{exchange{"admin", "PUT", "/admin/identities/{id}", js, graceUpdate, 200}, nil},
+		{exchange{"admin", "PUT", "/admin/identities/{id}", js, strings.Replace(graceUpdate, "active", "archived", 1), 400}, nil},
+		{exchange{"admin", "PUT", "/admin/identities/" + unknown, js, graceUpdate, 404}, nil},
+		{exchange{"admin", "PATCH", "/admin/identities/{id}", js, `[{"op":"add","path":"/metadata_public","value":{"team":"navy"}}]`, 200}, nil},
+		{exchange{"admin", "PATCH", "/admin/identities/{id}", js, `[{"op":"replace","path":"/id","value":"` + unknown + `"}]`, 400}, nil},
+		{exchange{"admin", "PATCH", "/admin/identities/" + unknown, js, `[]`, 404}, nil},
+		{exchange{"admin", "DELETE", "/admin/identities/{id}/credentials/oidc?identifier=github:4711", "", "", 204}, nil},
+		{exchange{"admin", "DELETE", "/admin/identities/{id}/credentials/oidc", "", "", 404}, nil},
+		{exchange{"admin", "DELETE", "/admin/identities/{id}/credentials/password", "", "", 400}, nil},
+		{exchange{"admin", "GET", "/admin/identities/{id}/sessions", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/identities/{id}/sessions?active=maybe", "", "", 400}, nil},
+		{exchange{"admin", "PATCH", "/admin/identities", js, batch, 200}, nil},
+		{exchange{"admin", "PATCH", "/admin/identities", js, `{"identities":{}}`, 400}, nil},
+
+		// the identity schemas
+		{exchange{"public", "GET", "/schemas", "", "", 200}, nil},
+		{exchange{"public", "GET", "/schemas/default", "", "", 200}, nil},
+		{exchange{"public", "GET", "/schemas/ZGVmYXVsdA", "", "", 200}, nil}, // as in schema_url
+		{exchange{"public", "GET", "/schemas/nope", "", "", 404}, nil},
+
+		// a native app signs Ada up; the answer hands out her session token
+		{exchange{"native", "GET", "/self-service/registration/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/registration/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"native", "POST", "/self-service/registration?flow={flow}", js, `{"method":"password",` + ada + `,"password":"short"}`, 400}, nil},
+		{exchange{"native", "POST", "/self-service/registration?flow={flow}", js, `{"method":"password",` + ada + `,"password":"` + password + `"}`, 200}, nil},
+		{exchange{"native", "GET", "/self-service/registration?flow={flow}", "", "", 405}, nil},
+		{exchange{"native", "GET", "/self-service/registration/api", "", "", 400}, token},
+
+		// who is signed in, asked with every method
+		{exchange{"native", "GET", "/sessions/whoami", "", "", 200}, token},
+		{exchange{"native", "HEAD", "/sessions/whoami", "", "", 200}, token},
+		{exchange{"native", "POST", "/sessions/whoami", "", "", 200}, []string{"Authorization: Bearer {session_token}"}},
+		{exchange{"native", "PUT", "/sessions/whoami", "", "", 200}, token},
+		{exchange{"native", "PATCH", "/sessions/whoami", "", "", 200}, token},
+		{exchange{"native", "DELETE", "/sessions/whoami", "", "", 200}, token},
+		{exchange{"native", "GET", "/sessions/whoami", "", "", 401}, nil},
+		{exchange{"native", "HEAD", "/sessions/whoami", "", "", 401}, nil},
+		{exchange{"native", "GET", "/sessions/whoami", "", "", 401}, []string{"X-Session-Token: ory_st_nope"}},
+
+		// she signs in again on another device: a wrong password first
+		{exchange{"native", "GET", "/self-service/login/api", "", "", 400}, token},
+		{exchange{"native", "GET", "/self-service/login/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/login/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"native", "POST", "/self-service/login?flow={flow}", js, `{"method":"password","identifier":"ada@example.org","password":"wrong-password"}`, 400}, nil},
+		{exchange{"native", "POST", "/self-service/login?flow={flow}", js, `{"method":"password","identifier":"ada@example.org","password":"` + password + `"}`, 200}, nil},
+		{exchange{"native", "POST", "/self-service/login?flow={flow}", "text/plain", "method=password", 415}, nil},
+		{exchange{"native", "POST", "/self-service/login?flow=" + unknown, js, `{}`, 404}, nil},
+		{exchange{"native", "GET", "/self-service/login?flow={flow}", "", "", 405}, nil},
+
+		// her sessions: {first_id} is the one of the first device
+		{exchange{"native", "GET", "/sessions", "", "", 200}, token},
+		{exchange{"native", "GET", "/sessions?page_size=0", "", "", 400}, token},
+		{exchange{"native", "GET", "/sessions", "", "", 401}, nil},
+		{exchange{"native", "DELETE", "/sessions/{session_id}", "", "", 400}, token},
+		{exchange{"native", "DELETE", "/sessions/" + unknown, "", "", 404}, token},
+		{exchange{"native", "DELETE", "/sessions/{first_id}", "", "", 204}, token},
+		{exchange{"native", "DELETE", "/sessions", "", "", 200}, token},
+		{exchange{"native", "DELETE", "/sessions", "", "", 401}, nil},
+
+		// her settings
+		{exchange{"native", "GET", "/self-service/settings/api", "", "", 401}, nil},
+		{exchange{"native", "GET", "/self-service/settings/api", "", "", 200}, token},
+		{exchange{"native", "GET", "/self-service/settings/flows?id={flow}", "", "", 200}, token},
+		{exchange{"native", "POST", "/self-service/settings?flow={flow}", js,
+			`{"method":"profile","traits":{"email":"ada@example.org","name":{"first":"Ada","last":"Lovelace"}}}`, 200}, token},
+		{exchange{"native", "POST", "/self-service/settings?flow={flow}", js, `{"method":"password","password":"` + password2 + `"}`, 200}, token},
+		{exchange{"native", "POST", "/self-service/settings?flow={flow}", js, `{"method":"totp"}`, 400}, token},
+		{exchange{"native", "POST", "/self-service/settings?flow={flow}", js, `{"method":"profile","traits":{}}`, 401}, nil},
+		{exchange{"native", "GET", "/self-service/settings?flow={flow}", "", "", 405}, token},
+
+		// recovery and verification by code; the codes tried have five digits,
+		// the ones sent six
+		{exchange{"native", "GET", "/self-service/recovery/api", "", "", 400}, token},
+		{exchange{"native", "GET", "/self-service/recovery/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/recovery/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"native", "POST", "/self-service/recovery?flow={flow}", js, `{"method":"code","email":"ada@example.org"}`, 200}, nil},
+		{exchange{"native", "POST", "/self-service/recovery?flow={flow}", js, `{"method":"code","code":"12345"}`, 400}, nil},
+		{exchange{"native", "GET", "/self-service/recovery?flow={flow}&token=12345", "", "", 400}, spa},
+		{exchange{"native", "GET", "/self-service/verification/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/verification/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"native", "POST", "/self-service/verification?flow={flow}", js, `{"method":"code","email":"ada@example.org"}`, 200}, nil},
+		{exchange{"native", "POST", "/self-service/verification?flow={flow}", js, `{"method":"code","code":"12345"}`, 400}, nil},
+		{exchange{"native", "GET", "/self-service/verification?flow={flow}&token=12345", "", "", 400}, spa},
+		{exchange{"native", "GET", "/self-service/verification?flow={flow}&token=12345", "", "", 303}, nil}, // a link opened in a browser
+
+		// the operator's recovery code, entered in the native app
+		{exchange{"admin", "POST", "/admin/recovery/code", js, `{"identity_id":"{identity_id}","flow_type":"api","expires_in":"15m"}`, 201}, nil},
+		{exchange{"native", "POST", "/self-service/recovery?flow={flow}", js, `{"method":"code","code":"{recovery_code}"}`, 200}, nil},
+		{exchange{"admin", "POST", "/admin/recovery/code", js, `{"identity_id":"{identity_id}","flow_type":"app"}`, 400}, nil},
+		{exchange{"admin", "POST", "/admin/recovery/link", js, `{"identity_id":"` + unknown + `"}`, 404}, nil},
+		{exchange{"admin", "POST", "/admin/recovery/link", js, `{"identity_id":"{identity_id}","expires_in":"soon"}`, 400}, nil},
+		{exchange{"admin", "POST", "/admin/recovery/link", "text/plain", `{}`, 415}, nil},
+
+		// the outbox: verification and recovery codes
+		{exchange{"admin", "GET", "/admin/courier/messages", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/courier/messages/{first_id}", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/courier/messages?status=queued&recipient=ada%40example.org&page_size=1", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/courier/messages?status=lost", "", "", 400}, nil},
+		{exchange{"admin", "GET", "/admin/courier/messages/nope", "", "", 400}, nil},
+		{exchange{"admin", "GET", "/admin/courier/messages/" + unknown, "", "", 404}, nil},
+
+		// the browser, signed out: flows start with a redirect to their UI
+		// (or, asked for JSON, with the flow); refusals go to the error UI
+		{exchange{"public", "GET", "/self-service/registration/browser", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/registration/browser?" + evil, "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/errors?id={error_id}", "", "", 200}, nil},
+		{exchange{"public", "GET", "/self-service/errors?id=" + unknown, "", "", 404}, nil},
+		{exchange{"public", "GET", "/self-service/registration/browser?" + evil, "", "", 400}, spa},
+		{exchange{"public", "GET", "/self-service/registration/browser", "", "", 200}, spa},
+		{exchange{"public", "GET", "/self-service/registration/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/registration/flows?id={flow}", "", "", 403}, nil}, // not the browser's
+		{exchange{"public", "GET", "/self-service/recovery/browser", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/verification/browser", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/verification/browser", "", "", 200}, spa},
+		{exchange{"public", "GET", "/self-service/recovery/browser", "", "", 200}, spa},
+		{exchange{"public", "GET", "/self-service/settings/browser", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/settings/browser", "", "", 401}, spa},
+		{exchange{"public", "GET", "/self-service/logout/browser", "", "", 401}, nil},
+		// signing in with the login form; without the CSRF token first
+		{exchange{"public", "GET", "/self-service/login/browser", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/login/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"public", "POST", "/self-service/login?flow={flow}", js,
+			`{"method":"password","identifier":"ada@example.org","password":"` + password2 + `"}`, 403}, spa},
+		{exchange{"public", "POST", "/self-service/login?flow={flow}", form,
+			"csrf_token={csrf_token}&method=password&identifier=ada%40example.org&password=wrong-password", 303}, nil},
+		{exchange{"public", "POST", "/self-service/login?flow={flow}", form,
+			"csrf_token={csrf_token}&method=password&identifier=ada%40example.org&password=" + password2, 303}, nil},
+		{exchange{"public", "GET", "/sessions/whoami", "", "", 200}, nil},
+		{exchange{"public", "GET", "/self-service/login/browser", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/login/browser", "", "", 400}, spa},
+		{exchange{"public", "GET", "/self-service/settings/browser", "", "", 200}, spa},
+		{exchange{"public", "GET", "/self-service/settings/flows?id={flow}", "", "", 200}, nil},
+		{exchange{"public", "POST", "/self-service/settings?flow={flow}", form,
+			"csrf_token={csrf_token}&method=profile&traits.email=ada%40example.org&traits.name.first=Ada", 303}, nil},
+		// signing out, then in again as a single-page app
+		{exchange{"public", "GET", "/self-service/logout/browser", "", "", 200}, nil},
+		{exchange{"public", "GET", "/self-service/logout?token={logout_token}", "", "", 303}, nil},
+		{exchange{"public", "GET", "/self-service/login/browser", "", "", 200}, spa},
+		{exchange{"public", "POST", "/self-service/login?flow={flow}", js,
+			`{"method":"password","identifier":"ada@example.org","password":"` + password2 + `","csrf_token":"{csrf_token}"}`, 200}, spa},
+		{exchange{"public", "GET", "/self-service/logout/browser", "", "", 200}, spa},
+		{exchange{"public", "GET", "/self-service/logout?token={logout_token}", "", "", 204}, spa},
+		// recovery links and codes the operator hands out, opened in the browser
+		{exchange{"admin", "POST", "/admin/recovery/code", js, `{"identity_id":"{identity_id}"}`, 201}, nil},
+		{exchange{"public", "GET", "/self-service/recovery?flow={flow}&token={recovery_code}", "", "", 422}, spa},
+		{exchange{"admin", "POST", "/admin/recovery/link", js, `{"identity_id":"{identity_id}"}`, 200}, nil},
+		{exchange{"public", "GET", "/self-service/recovery?flow={flow}&token={token}", "", "", 303}, nil},
+
+		// the operator's view of the sessions; {first_id} is an active one
+		{exchange{"admin", "GET", "/admin/sessions", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/sessions?active=maybe", "", "", 400}, nil},
+		{exchange{"admin", "GET", "/admin/sessions?active=true&expand=identity&page_size=1", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/sessions/{first_id}", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/sessions/{first_id}?expand=identity", "", "", 200}, nil},
+		{exchange{"admin", "GET", "/admin/sessions/" + unknown, "", "", 404}, nil},
+		{exchange{"admin", "PATCH", "/admin/sessions/{first_id}/extend", "", "", 200}, nil},
+		{exchange{"admin", "PATCH", "/admin/sessions/" + unknown + "/extend", "", "", 404}, nil},
+		{exchange{"admin", "DELETE", "/admin/sessions/{first_id}", "", "", 204}, nil},
+		{exchange{"admin", "DELETE", "/admin/sessions/" + unknown, "", "", 404}, nil},
+		{exchange{"admin", "GET", "/admin/identities/{identity_id}/sessions?active=true", "", "", 200}, nil},
+
+		// the native app signs out; the operator ends the rest
+		{exchange{"native", "DELETE", "/self-service/logout/api", js, `{"session_token":"{session_token}"}`, 204}, nil},
+		{exchange{"native", "DELETE", "/self-service/logout/api", js, `{"session_token":"ory_st_nope"}`, 403}, nil},
+		{exchange{"native", "DELETE", "/self-service/logout/api", js, `{}`, 400}, nil},
+		{exchange{"native", "GET", "/sessions/whoami", "", "", 401}, token},
+		{exchange{"admin", "DELETE", "/admin/identities/{identity_id}/sessions", "", "", 204}, nil},
+		{exchange{"public", "GET", "/sessions/whoami", "", "", 401}, nil},
+
+		// an identity the operator deletes
+		{exchange{"admin", "POST", "/admin/identities", js, `{"traits":{"email":"temp@example.org"}}`, 201}, nil},
+		{exchange{"admin", "DELETE", "/admin/identities/{id}", "", "", 204}, nil},
+		{exchange{"admin", "DELETE", "/admin/identities/{id}", "", "", 404}, nil},
+	}
+}
+
+// TestExpiredFlowsMatchTheDocument checks the answers about expired flows
+// against the document, with a server whose flows expire at once.
+func TestExpiredFlowsMatchTheDocument(t *testing.T) {
+	w := newWalker(t, newApp(t, "identity.selfservice.flows.login.lifespan=1ns"))
+	spa := []string{"Accept: application/json"}
+	for _, s := range []step{
+		{exchange{"native", "GET", "/self-service/login/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/login/flows?id={flow}", "", "", 410}, nil},
+		{exchange{"native", "POST", "/self-service/login?flow={flow}", "application/json", `{"method":"password"}`, 410}, nil},
+		{exchange{"native", "GET", "/self-service/registration/api", "", "", 200}, nil},
+		{exchange{"native", "POST", "/self-service/registration?flow={flow}", "application/json", `{"method":"password"}`, 410}, nil},
+		{exchange{"native", "GET", "/self-service/recovery/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/recovery/flows?id={flow}", "", "", 410}, nil},
+		{exchange{"native", "GET", "/self-service/verification/api", "", "", 200}, nil},
+		{exchange{"native", "GET", "/self-service/verification?flow={flow}&token=12345", "", "", 410}, spa},
+		{exchange{"public", "GET", "/self-service/registration/browser", "", "", 200}, spa},
+		{exchange{"public", "GET", "/self-service/registration/flows?id={flow}", "", "", 410}, nil},
+		{exchange{"public", "POST", "/self-service/registration?flow={use_flow_id}", "application/x-www-form-urlencoded", "method=password", 303}, nil},
+	} {
+		w.do(s.exchange, s.headers...)
+	}
+}
+
+// docURL is where the schema compiler finds the document.
+const docURL = "mem://warden/openapi.json"
+
+// walker sends exchanges to an app, one after the other, and checks each
+// answer against the document (see TestResponsesMatchTheDocument). Three
+// kinds of client send them: "admin" requests go to the admin listener;
+// "public" ones come from one browser on the public listener, which keeps
+// the cookies the answers set and sends them back; "native" ones come from
+// an app on the public listener that keeps no cookies, as the self-service
+// flows of native apps require.
+type walker struct {
+	t         *testing.T
+	handlers  map[string]http.Handler
+	spec      map[string]any
+	paths     map[string]any
+	compiler  *jsonschema.Compiler
+	exercised map[string]bool // route keys of the operations answered
+	lastID    string          // the "id" member of the last 201 answer, for targets holding {id}
+	// Values earlier answers handed out (challenges, verifiers, codes,
+	// tokens, flow ids), for targets, bodies and headers naming them as {name}.
+	captured map[string]string
+	// The cookies of the one browser the public requests come from.
+	jar map[string]string
+}
+
+func newWalker(t *testing.T, a *app.App) *walker {
+	t.Helper()
+	w := &walker{t: t, handlers: map[string]http.Handler{"public": a.Public, "native": a.Public, "admin": a.Admin},
+		exercised: map[string]bool{}, captured: map[string]string{}, jar: map[string]string{}}
+	if err := json.Unmarshal(openapi.Document(), &w.spec); err != nil {
+		t.Fatal(err)
+	}
+	res, err := jsonschema.UnmarshalJSON(bytes.NewReader(openapi.Document()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.compiler = jsonschema.NewCompiler()
+	w.compiler.AssertFormat()
+	if err := w.compiler.AddResource(docURL, res); err != nil {
+		t.Fatal(err)
+	}
+	w.paths = w.spec["paths"].(map[string]any)
+	return w
+}
+
+// do sends x with the headers given ("Name: value", {name} filled in as in
+// the target) and checks the answer.
+func (w *walker) do(x exchange, headers ...string) {
+	t := w.t
+	t.Helper()
+	target := fill(strings.ReplaceAll(x.target, "{id}", w.lastID), w.captured)
+	name := x.listener + " " + x.method + " " + target
+	var body io.Reader
+	if x.body != "" {
+		body = strings.NewReader(fill(x.body, w.captured))
+	}
+	req := httptest.NewRequest(x.method, target, body)
+	if x.contentType != "" {
+		req.Header.Set("Content-Type", x.contentType)
+	}
+	for _, h := range headers {
+		k, v, _ := strings.Cut(fill(h, w.captured), ":")
+		req.Header.Add(strings.TrimSpace(k), strings.TrimSpace(v))
+	}
+	if x.listener == "public" {
+		for _, k := range sortedKeys(w.jar) {
+			req.AddCookie(&http.Cookie{Name: k, Value: w.jar[k]})
+		}
+	}
+	rec := httptest.NewRecorder()
+	w.handlers[x.listener].ServeHTTP(rec, req)
+	if x.method == http.MethodHead {
+		rec.Body.Reset() // a server sends no body to HEAD; the recorder keeps what was written
+	}
+	if rec.Code == http.StatusCreated {
+		var created struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(rec.Body.Bytes(), &created) == nil && created.ID != "" {
+			w.lastID = created.ID
+		}
+	}
+	capture(w.captured, rec)
+	if x.listener != "native" {
+		for _, c := range rec.Result().Cookies() {
+			if c.MaxAge < 0 {
+				delete(w.jar, c.Name)
+			} else {
+				w.jar[c.Name] = c.Value
+			}
+		}
+	}
+	if rec.Code != x.want {
+		t.Errorf("%s: status %d, want %d: %s", name, rec.Code, x.want, rec.Body)
+		return
+	}
+	tmpl := documentedPath(w.paths, req.URL.Path)
+	op, _ := lookup(w.paths, tmpl, strings.ToLower(x.method)).(map[string]any)
+	if op == nil {
+		t.Errorf("%s: no documented operation", name)
+		return
+	}
+	w.exercised[routeKey(x.method, tmpl)] = true
+	ptr := "/paths/" + pointerToken(tmpl) + "/" + strings.ToLower(x.method) + "/responses/" + strconv.Itoa(rec.Code)
+	resp, ptr := resolve(w.spec, ptr)
+	if resp == nil {
+		t.Errorf("%s: status %d is not documented for %s %s", name, rec.Code, x.method, tmpl)
+		return
+	}
+	if hs, _ := resp["headers"].(map[string]any); hs["X-Snaptoken"] != nil && rec.Header().Get("X-Snaptoken") == "" {
+		t.Errorf("%s: the documented X-Snaptoken header is missing", name)
+	}
+	content, _ := resp["content"].(map[string]any)
+	if content == nil {
+		if rec.Body.Len() != 0 {
+			t.Errorf("%s: documented without content, but answered %q", name, rec.Body)
+		}
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(rec.Header().Get("Content-Type"))
+	media, _ := content[mt].(map[string]any)
+	if media == nil {
+		t.Errorf("%s: answered %s, documented %v", name, mt, sortedKeys(content))
+		return
+	}
+	if mt != "application/json" {
+		return
+	}
+	schemaPtr := ptr + "/content/" + pointerToken(mt) + "/schema"
+	sch, err := w.compiler.Compile(docURL + "#" + schemaPtr)
+	if err != nil {
+		t.Fatalf("%s: compile %s: %v", name, schemaPtr, err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Errorf("%s: body is not JSON: %v", name, err)
+		return
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Errorf("%s: body %s does not match the documented schema: %v", name, rec.Body, err)
+	}
+	var plain any
+	_ = json.Unmarshal(rec.Body.Bytes(), &plain)
+	for _, f := range undocumentedFields(w.spec, media["schema"], plain, "body") {
+		t.Errorf("%s: %s is sent but not documented", name, f)
 	}
 }
 
@@ -817,36 +1176,77 @@ func fill(s string, captured map[string]string) string {
 	})
 }
 
+// pageName is the last path segment of a redirect that names the values it
+// carries in capture.
+var pageName = regexp.MustCompile(`^[a-z]+$`)
+
 // capture records what an answer hands the caller for its next requests:
-// the query and fragment parameters of a redirect (Location) or of a
-// redirect_to member, and every string member of a JSON object.
+//   - the query and fragment parameters of a redirect (Location), also under
+//     the name of the page it goes to: a Location of /ui/error?id=x gives id
+//     and error_id;
+//   - those of a URL in a redirect_to member or a member named *_link;
+//   - every string member of a JSON object, and the id of each object member
+//     but error under <member>_id: session_id from {"session":{"id":"x"}};
+//   - for a self-service flow, the parameters of its form's action (flow) and
+//     the string values of its inputs by name (csrf_token);
+//   - the id of the first element of a JSON list, as first_id.
 func capture(captured map[string]string, rec *httptest.ResponseRecorder) {
-	addURL := func(raw string) {
+	addURL := func(raw string, named bool) {
 		u, err := url.Parse(raw)
 		if err != nil {
 			return
 		}
+		page := path.Base(u.Path)
+		named = named && pageName.MatchString(page)
 		for _, q := range []string{u.RawQuery, u.Fragment} {
 			vs, _ := url.ParseQuery(q)
 			for k := range vs {
 				captured[k] = vs.Get(k)
+				if named {
+					captured[page+"_"+k] = vs.Get(k)
+				}
 			}
 		}
 	}
 	if loc := rec.Header().Get("Location"); loc != "" {
-		addURL(loc)
+		addURL(loc, true)
+	}
+	var list []map[string]any
+	if json.Unmarshal(rec.Body.Bytes(), &list) == nil && len(list) > 0 {
+		if id, ok := list[0]["id"].(string); ok {
+			captured["first_id"] = id
+		}
+		return
 	}
 	var members map[string]any
 	if json.Unmarshal(rec.Body.Bytes(), &members) != nil {
 		return
 	}
 	for k, v := range members {
-		if s, ok := v.(string); ok {
-			captured[k] = s
+		switch v := v.(type) {
+		case string:
+			captured[k] = v
+			if k == "redirect_to" || strings.HasSuffix(k, "_link") {
+				addURL(v, false)
+			}
+		case map[string]any:
+			if id, ok := v["id"].(string); ok && k != "error" {
+				captured[k+"_id"] = id
+			}
 		}
 	}
-	if to, ok := members["redirect_to"].(string); ok {
-		addURL(to)
+	if ui, ok := members["ui"].(map[string]any); ok {
+		if action, ok := ui["action"].(string); ok {
+			addURL(action, false)
+		}
+		nodes, _ := ui["nodes"].([]any)
+		for _, n := range nodes {
+			attrs, _ := lookup(n, "attributes").(map[string]any)
+			name, _ := attrs["name"].(string)
+			if v, ok := attrs["value"].(string); ok && attrs["node_type"] == "input" && name != "" {
+				captured[name] = v
+			}
+		}
 	}
 }
 
@@ -914,17 +1314,28 @@ func undocumentedFields(spec map[string]any, schema, v any, at string) []string 
 	if s == nil {
 		return nil
 	}
+	// An allOf of one schema only wraps a reference to describe it; a oneOf
+	// is followed into the alternative the value takes.
+	if all, _ := s["allOf"].([]any); len(all) == 1 {
+		return undocumentedFields(spec, all[0], v, at)
+	}
+	if alts, _ := s["oneOf"].([]any); len(alts) > 0 {
+		return undocumentedFields(spec, alternative(spec, s, alts, v), v, at)
+	}
 	var out []string
 	switch v := v.(type) {
 	case map[string]any:
 		props, _ := s["properties"].(map[string]any)
-		_, open := s["additionalProperties"]
+		extra, open := s["additionalProperties"]
 		open = open || props == nil
 		for _, k := range sortedKeys(v) {
 			p, ok := props[k]
 			if !ok {
 				if !open {
 					out = append(out, at+"."+k)
+				}
+				if m, isSchema := extra.(map[string]any); isSchema {
+					out = append(out, undocumentedFields(spec, m, v[k], at+"."+k)...)
 				}
 				continue
 			}
@@ -936,4 +1347,33 @@ func undocumentedFields(spec map[string]any, schema, v any, at string) []string 
 		}
 	}
 	return out
+}
+
+// alternative returns the alternative of a oneOf schema s that the object v
+// takes: the one its discriminator names, or else the first whose required
+// members v has. It returns nil when there is none.
+func alternative(spec, s map[string]any, alts []any, v any) any {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil
+	}
+	if d, ok := s["discriminator"].(map[string]any); ok {
+		prop, _ := d["propertyName"].(string)
+		val, _ := m[prop].(string)
+		if ref, ok := lookup(d, "mapping", val).(string); ok {
+			return map[string]any{"$ref": ref}
+		}
+		return nil
+	}
+	for _, a := range alts {
+		as, _ := a.(map[string]any)
+		if ref, ok := as["$ref"].(string); ok {
+			as, _ = resolve(spec, strings.TrimPrefix(ref, "#"))
+		}
+		req, _ := as["required"].([]any)
+		if !slices.ContainsFunc(req, func(r any) bool { _, has := m[r.(string)]; return !has }) {
+			return a
+		}
+	}
+	return nil
 }
