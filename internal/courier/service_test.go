@@ -72,7 +72,7 @@ func TestEnqueueValidates(t *testing.T) {
 		"display name":     {Recipient: "Ann <ann@example.com>", Body: "x"},
 		"header injection": {Recipient: "ann@example.com\r\nBcc: eve@example.com", Body: "x"},
 		"not an address":   {Recipient: "ann", Body: "x"},
-		"phone":            {Type: courier.TypePhone, Recipient: "+15550100", Body: "x"},
+		"sms":              {Type: courier.TypeSMS, Recipient: "+15550100", Body: "x"},
 		"no body":          {Recipient: "ann@example.com"},
 	} {
 		var fe *courier.FieldError

@@ -165,7 +165,10 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request, kind string) error
 	}
 	if kind == KindSettings {
 		se, err := s.sessions.FromRequest(r)
-		if err != nil || se.IdentityID != f.Private.IdentityID {
+		if err != nil {
+			return noSession(err)
+		}
+		if se.IdentityID != f.Private.IdentityID {
 			return web.Forbidden("The flow belongs to another identity.").WithID("security_identity_mismatch")
 		}
 	}
@@ -317,7 +320,8 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request, kind string) er
 	}
 	if f.Type == TypeAPI {
 		if r.Header.Get("Origin") != "" || hasCookies(r) {
-			return errCSRF("API flows are for native apps: the request carries a browser's Origin header or cookies; use the browser flow.")
+			return web.BadRequest("API flows are for native apps: the request carries a browser's Origin header or cookies; use the browser flow.").
+				WithID("security_csrf_violation")
 		}
 	} else if r.Method != http.MethodGet {
 		tok := str(body, "csrf_token")

@@ -152,7 +152,7 @@ func (s *Service) submitLogin(w http.ResponseWriter, r *http.Request, f *Flow, p
 		}
 	}
 	methods := []session.AuthenticationMethod{{Method: "password", AAL: session.AAL1, CompletedAt: now}}
-	f.State = StateSuccess
+	f.State = StatePassedChallenge
 	return s.signIn(w, r, f, prev, i, methods)
 }
 

@@ -44,14 +44,20 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 		to = rt
 	}
+	browser := &Flow{Type: TypeBrowser}
+	tok := q.Get("token")
+	if tok == "" {
+		return s.browserError(w, r, browser, web.BadRequest("The logout token is missing."))
+	}
 	se, err := s.sessionFor(r, TypeBrowser)
-	if err == nil {
-		if !hmac.Equal([]byte(q.Get("token")), []byte(s.logoutToken(se.ID))) {
-			return web.Unauthorized("The logout token is missing or not valid for this session.").WithID("security_csrf_violation")
-		}
-		if err := s.sessions.Disable(r.Context(), se.ID); err != nil {
-			return err
-		}
+	if err != nil {
+		return noSession(err)
+	}
+	if !hmac.Equal([]byte(tok), []byte(s.logoutToken(se.ID))) {
+		return s.browserError(w, r, browser, web.Forbidden("The logout token is not valid for this session.").WithID("security_csrf_violation"))
+	}
+	if err := s.sessions.Disable(r.Context(), se.ID); err != nil {
+		return err
 	}
 	s.sessions.ClearCookie(w)
 	if acceptsJSON(r) {

@@ -233,7 +233,7 @@ func (s *Service) submitRegistration(w http.ResponseWriter, r *http.Request, f *
 		}
 		return err
 	}
-	f.State = StateSuccess
+	f.State = StatePassedChallenge
 	var cont []ContinueWith
 	if s.o.VerificationEnabled {
 		for _, a := range i.VerifiableAddresses {

@@ -77,8 +77,12 @@ func (s *Service) refreshRequired(w http.ResponseWriter, r *http.Request, f *Flo
 		http.Redirect(w, r, login, http.StatusSeeOther)
 		return nil
 	}
-	return web.Forbidden("The session is too old for this change; sign in again (refresh=true) and retry.").
-		WithID("session_refresh_required").WithDetails("redirect_browser_to", login)
+	web.WriteJSON(w, http.StatusForbidden, map[string]any{
+		"error": map[string]any{"id": "session_refresh_required", "code": http.StatusForbidden, "status": http.StatusText(http.StatusForbidden),
+			"reason":  "The session is too old for this change; sign in again (refresh=true) and retry.",
+			"message": "The requested action was forbidden"},
+		"redirect_browser_to": login})
+	return nil
 }
 
 func (s *Service) submitSettings(w http.ResponseWriter, r *http.Request, f *Flow, prev string, body map[string]any) error {

@@ -18,9 +18,13 @@ func (s *Service) Derive(ctx context.Context, schemaID string, traits json.RawMe
 	return s.checkTraits(ctx, schemaID, traits)
 }
 
-// Present prepares an identity read by another service for the API
-// (schema URL, no credential configs).
-func (s *Service) Present(i *Identity) *Identity { return s.present(i, nil) }
+// Present prepares an identity read by another service for the API:
+// the schema URL, and no credentials (sessions never show them).
+func (s *Service) Present(i *Identity) *Identity {
+	out := s.present(i, nil)
+	out.Credentials = nil
+	return out
+}
 
 // GetWithCredentials reads an identity with its credentials' configs, for
 // the server's own use (never for an answer).

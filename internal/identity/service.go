@@ -464,7 +464,7 @@ func (s *Service) Update(ctx context.Context, id string, b UpdateBody) (*Identit
 		i.SchemaID = b.SchemaID
 	}
 	if b.State == "" {
-		return nil, invalid("state is required: %q or %q.", StateActive, StateInactive)
+		b.State = i.State // a PUT without state keeps it
 	}
 	state, err := checkState(b.State)
 	if err != nil {
@@ -485,6 +485,7 @@ func (s *Service) Update(ctx context.Context, id string, b UpdateBody) (*Identit
 	if i.MetadataAdmin, err = metadata("metadata_admin", b.MetadataAdmin); err != nil {
 		return nil, err
 	}
+	i.ExternalID = "" // a full replace: external_id goes unless given
 	if b.ExternalID != nil {
 		i.ExternalID = *b.ExternalID
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"github.com/warden-iam/warden/internal/storage"
 	"github.com/warden-iam/warden/internal/web"
 )
@@ -199,13 +201,40 @@ func (h *Handler) logoutAPI(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func expandIdentity(r *http.Request) bool {
+// expansion reads the expand parameter: identity and/or devices.
+func expansion(r *http.Request) (identity, devices bool, err error) {
 	for _, e := range r.URL.Query()["expand"] {
-		if e == "identity" {
-			return true
+		switch e {
+		case "identity":
+			identity = true
+		case "devices":
+			devices = true
+		default:
+			return false, false, web.BadRequest("expand may be identity or devices, not %s.", strconv.Quote(e))
 		}
 	}
-	return false
+	return identity, devices, nil
+}
+
+// expand drops what was not asked for.
+func expand(out []*Session, identity, devices bool) {
+	for _, se := range out {
+		if !identity {
+			se.Identity = nil
+		}
+		if !devices {
+			se.Devices = nil
+		}
+	}
+}
+
+// idParam is the path's session or identity id, which must be a UUID.
+func idParam(r *http.Request) (string, error) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil {
+		return "", web.BadRequest("%s is not a UUID.", strconv.Quote(id))
+	}
+	return id, nil
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
@@ -217,10 +246,15 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out, err := h.s.List(r.Context(), ListQuery{Active: active, After: p.after, Limit: p.size + 1, WithIdentity: expandIdentity(r)})
+	withIdentity, withDevices, err := expansion(r)
 	if err != nil {
 		return err
 	}
+	out, err := h.s.List(r.Context(), ListQuery{Active: active, After: p.after, Limit: p.size + 1, WithIdentity: withIdentity})
+	if err != nil {
+		return err
+	}
+	expand(out, withIdentity, withDevices)
 	writePage(w, r, "/admin/sessions", p, out)
 	return nil
 }
@@ -234,8 +268,11 @@ func (h *Handler) listOfIdentity(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	id := r.PathValue("id")
-	out, err := h.s.List(r.Context(), ListQuery{IdentityID: id, Active: active, After: p.after, Limit: p.size + 1})
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	out, err := h.s.List(r.Context(), ListQuery{IdentityID: id, Active: active, After: p.after, Limit: p.size + 1, WithIdentity: true})
 	if err != nil {
 		return err
 	}
@@ -244,19 +281,29 @@ func (h *Handler) listOfIdentity(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
-	se, err := h.s.Get(r.Context(), r.PathValue("id"), true)
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	withIdentity, withDevices, err := expansion(r)
+	if err != nil {
+		return err
+	}
+	se, err := h.s.Get(r.Context(), id, withIdentity)
 	if err != nil {
 		return httpError(err)
 	}
-	if !expandIdentity(r) && r.URL.Query().Has("expand") {
-		se.Identity = nil
-	}
+	expand([]*Session{se}, withIdentity, withDevices)
 	web.WriteJSON(w, http.StatusOK, se)
 	return nil
 }
 
 func (h *Handler) disable(w http.ResponseWriter, r *http.Request) error {
-	if err := h.s.Disable(r.Context(), r.PathValue("id")); err != nil {
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	if err := h.s.Disable(r.Context(), id); err != nil {
 		return httpError(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -264,7 +311,11 @@ func (h *Handler) disable(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) extend(w http.ResponseWriter, r *http.Request) error {
-	se, err := h.s.Extend(r.Context(), r.PathValue("id"))
+	id, err := idParam(r)
+	if err != nil {
+		return err
+	}
+	se, err := h.s.Extend(r.Context(), id)
 	if err != nil {
 		return httpError(err)
 	}
@@ -273,8 +324,16 @@ func (h *Handler) extend(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) disableOfIdentity(w http.ResponseWriter, r *http.Request) error {
-	if _, err := h.s.DisableOthers(r.Context(), r.PathValue("id"), ""); err != nil {
+	id, err := idParam(r)
+	if err != nil {
 		return err
+	}
+	n, err := h.s.DeleteOf(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return web.NotFound("The identity %s has no sessions.", id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

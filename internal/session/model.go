@@ -28,7 +28,7 @@ type Session struct {
 	IssuedAt              time.Time              `json:"issued_at"`
 	AAL                   string                 `json:"authenticator_assurance_level"`
 	AuthenticationMethods []AuthenticationMethod `json:"authentication_methods"`
-	Devices               []Device               `json:"devices"`
+	Devices               []Device               `json:"devices,omitempty"`
 	Identity              *identity.Identity     `json:"identity,omitempty"`
 
 	IdentityID string `json:"-"`

@@ -243,15 +243,30 @@ func (s *Service) Disable(ctx context.Context, id string) error {
 	return s.store.UpdateSession(ctx, se)
 }
 
-// DisableByToken ends the session with the secret tok carried via; an
-// unknown token is ErrNoSession.
+// DisableByToken ends the session with the secret tok carried via; a
+// session that has ended already is no error, an unknown token is
+// ErrNoSession.
 func (s *Service) DisableByToken(ctx context.Context, tok, via string) error {
-	se, err := s.ByToken(ctx, tok, via)
+	if !strings.HasPrefix(tok, TokenPrefix) || len(tok) > 128 {
+		return ErrNoSession
+	}
+	se, err := s.store.SessionByToken(ctx, hashToken(tok))
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && se.Via != via) {
+		return ErrNoSession
+	}
 	if err != nil {
 		return err
 	}
+	if !se.Active {
+		return nil
+	}
 	se.Active = false
 	return s.store.UpdateSession(ctx, se)
+}
+
+// DeleteOf deletes every session of an identity and returns how many.
+func (s *Service) DeleteOf(ctx context.Context, identityID string) (int, error) {
+	return s.store.DeleteSessionsOf(ctx, identityID)
 }
 
 // DisableOthers ends every active session of the identity but keep and

@@ -33,6 +33,8 @@ type Store interface {
 	// DeactivateSessions ends the active sessions of an identity, except
 	// keep (may be empty), and returns how many.
 	DeactivateSessions(ctx context.Context, identityID, keep string) (int, error)
+	// DeleteSessionsOf deletes the sessions of an identity and returns how many.
+	DeleteSessionsOf(ctx context.Context, identityID string) (int, error)
 	// DeleteExpiredSessions removes up to limit sessions that ended before
 	// the time given, and returns how many.
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)

@@ -173,7 +173,7 @@ func testBrowserFlows(t *testing.T, args ...string) {
 	if code != 200 || lo["logout_url"] == nil {
 		t.Fatalf("logout flow: %d %v", code, lo)
 	}
-	if code, _, _ := doReq(t, other, "GET", pub+"/self-service/logout?token=forged", nil, js); code != 401 {
+	if code, _, _ := doReq(t, other, "GET", pub+"/self-service/logout?token=forged", nil, js); code != 403 {
 		t.Fatalf("logout with a forged token: %d", code)
 	}
 	if code, _, _ := doReq(t, other, "GET", lo["logout_url"].(string), nil, "text/html"); code != 303 {

@@ -209,3 +209,13 @@ func (s *Sessions) DeleteExpiredSessions(ctx context.Context, before time.Time, 
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// DeleteSessionsOf implements session.Store.
+func (s *Sessions) DeleteSessionsOf(ctx context.Context, identityID string) (int, error) {
+	res, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE identity_id = ?`, identityID)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
