@@ -35,7 +35,7 @@ type Type string
 // The message types, as Kratos names them. Only email is delivered.
 const (
 	TypeEmail Type = "email"
-	TypeSMS Type = "sms"
+	TypeSMS   Type = "sms"
 )
 
 // DispatchStatus is the outcome of one delivery attempt.

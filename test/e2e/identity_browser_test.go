@@ -191,7 +191,7 @@ func testBrowserFlows(t *testing.T, args ...string) {
 	aa := af["ui"].(map[string]any)["action"].(string)
 	code, _, m = doReq(t, b, "POST", aa, map[string]any{"method": "password", "identifier": "bob@example.com", "password": "x"}, js,
 		"Origin", pub)
-	if code != 403 {
+	if code != 400 || errID(m) != "security_csrf_violation" {
 		t.Fatalf("api flow submitted by a browser: %d %v", code, m)
 	}
 	code, _, m = doReq(t, http.DefaultClient, "POST", aa, []byte(`{"method":"password","identifier":"`+strings.Repeat("x", 300<<10)+`"}`), js)
