@@ -105,7 +105,8 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 	fs.StringVar(&cfg.Options.Namespace, "namespace", "Video", "permission namespace for C1, C4 and C5")
 	fs.StringVar(&cfg.Options.Relation, "relation", "owner", "relation written and checked by C1, C4 and C5")
 	fs.StringVar(&cfg.Options.DecisionPath, "decision-path", "/bench", "O4: path requested under /decisions (a rule must match it)")
-	fs.IntVar(&cfg.Options.SeedIdentities, "seed-identities", 250, "K4: create identities until the first page holds this many")
+	fs.IntVar(&cfg.Options.SeedIdentities, "seed-identities", 250, "K4: create identities until the first page holds this many; K4i and K4g without --identity-fixtures: identities each creates to look up")
+	fs.StringVar(&cfg.Options.IdentityFixtures, "identity-fixtures", "", "fixtures file of a seeded identity database (bench/cmd/identityseed): K1 presents its session tokens, K2 signs in as its identities, K4i and K4g look them up (default: they create a few through the API)")
 	fs.StringVar(&cfg.Options.Fixtures, "fixtures", "", "permission dataset fixtures file (bench/cmd/dataset): C1, C2 and C3* check its ids (default: they create small fixtures through the API)")
 	fs.IntVar(&cfg.Options.C5CheckEvery, "c5-check-every", 10, "C5: follow every K-th write of a worker with a check at its snaptoken that must be allowed (0 = never)")
 	fs.IntVar(&cfg.Options.H5Tokens, "h5-tokens", 10000, fmt.Sprintf("H5: refresh tokens issued (by authorization code flows) before rotating them (at most %d)", maxH5Tokens))
@@ -262,6 +263,11 @@ func ParseArgs(args []string, table []Workload, warn io.Writer) (*Config, error)
 	if f := cfg.Options.Fixtures; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			bad("--fixtures: %v", err)
+		}
+	}
+	if f := cfg.Options.IdentityFixtures; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			bad("--identity-fixtures: %v", err)
 		}
 	}
 
@@ -477,7 +483,11 @@ func measure(ctx context.Context, cfg *Config, client *Client, w Workload, op Op
 			logf("%s: reading database stats: %v", w.ID, err)
 		}
 	}
-	logf("%s: %d ok, %d errors, %.0f ops/s, p99 %.3f ms", w.ID, r.Ops, r.Errors, r.OpsPerSec, r.P99MS)
+	if r.Shed > 0 {
+		logf("%s: %d ok, %d errors, %d shed, %.0f ops/s, p99 %.3f ms", w.ID, r.Ops, r.Errors, r.Shed, r.OpsPerSec, r.P99MS)
+	} else {
+		logf("%s: %d ok, %d errors, %.0f ops/s, p99 %.3f ms", w.ID, r.Ops, r.Errors, r.OpsPerSec, r.P99MS)
+	}
 	return r
 }
 

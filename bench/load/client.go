@@ -111,9 +111,13 @@ func (w *Worker) DoHeader(req *http.Request, keepBody bool) (int, http.Header, [
 // Result is what one operation reports. Err == nil means success. A non-nil Err
 // with Status 0 is a transport failure; with a Status it is counted under that
 // status class (a 2xx with Err set means the body did not say what it should).
+// Shed (with Err set to the server's answer) means the server turned the
+// operation away as overloaded, e.g. a 503 from a bounded work queue: it is
+// counted apart, neither as a success nor as an error.
 type Result struct {
 	Status int
 	Err    error
+	Shed   bool
 }
 
 // Op performs one operation. It must be safe to call from many goroutines at

@@ -41,6 +41,11 @@ type WorkloadReport struct {
 	ErrorsByClass map[string]uint64 `json:"errors_by_class,omitempty"`
 	FirstError    string            `json:"first_error,omitempty"`
 
+	// Shed counts operations the server turned away as overloaded (see
+	// Result.Shed); they are in neither Ops nor Errors nor the latencies.
+	Shed      uint64 `json:"shed,omitempty"`
+	FirstShed string `json:"first_shed,omitempty"`
+
 	// Check and CheckError are the outcome of the workload's check after its
 	// measured window, if it has one (see Env.AfterRun).
 	Check      string `json:"check,omitempty"`
@@ -111,6 +116,8 @@ func NewWorkloadReport(w Workload, st *Stats, before, after *ProcSample) *Worklo
 		MaxMS:       ms(float64(st.Latency.Max())),
 		Errors:      st.ErrorCount(),
 		FirstError:  st.FirstError,
+		Shed:        st.Shed,
+		FirstShed:   st.FirstShed,
 	}
 	if st.SendLag != nil {
 		r.SendLagP50MS = ms(st.SendLag.Percentile(50))
@@ -233,6 +240,9 @@ func (rep *Report) WriteTable(out io.Writer) {
 				}
 			}
 			fmt.Fprintf(out, "%s errors: %s; first: %s\n", r.ID, strings.Join(parts, " "), r.FirstError)
+		}
+		if r.Shed > 0 {
+			fmt.Fprintf(out, "%s shed: %d operations turned away by the server as overloaded (not errors, not in the latencies); first: %s\n", r.ID, r.Shed, r.FirstShed)
 		}
 		switch {
 		case r.CheckError != "":

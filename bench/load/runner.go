@@ -55,6 +55,8 @@ type Stats struct {
 	OK         uint64
 	Errors     [numClasses]uint64
 	FirstError string // the first failure seen, for the report
+	Shed       uint64 // operations the server turned away as overloaded (Result.Shed)
+	FirstShed  string // the first of those, for the report
 	Started    uint64 // operations sent
 	Unsent     uint64 // open loop: operations due before the end that never went out
 	Elapsed    time.Duration
@@ -78,28 +80,42 @@ func (s *Stats) Throughput() float64 {
 }
 
 type workerStats struct {
-	hist     *Histogram
-	lag      *Histogram
-	ok       uint64
-	errors   [numClasses]uint64
-	firstErr string
-	started  uint64
+	hist      *Histogram
+	lag       *Histogram
+	ok        uint64
+	errors    [numClasses]uint64
+	firstErr  string
+	shed      uint64
+	firstShed string
+	started   uint64
 }
 
 func (ws *workerStats) record(res Result, lat time.Duration) {
 	ws.started++
-	if res.Err == nil {
+	if res.Err == nil && !res.Shed {
 		ws.ok++
 		ws.hist.Record(lat)
 		return
 	}
+	msg := "(no reason given)"
+	switch {
+	case res.Err != nil && res.Status != 0:
+		msg = fmt.Sprintf("HTTP %d: %v", res.Status, res.Err)
+	case res.Err != nil:
+		msg = res.Err.Error()
+	case res.Status != 0:
+		msg = fmt.Sprintf("HTTP %d", res.Status)
+	}
+	if res.Shed {
+		ws.shed++
+		if ws.firstShed == "" {
+			ws.firstShed = msg
+		}
+		return
+	}
 	ws.errors[classOf(res.Status)]++
 	if ws.firstErr == "" {
-		if res.Status != 0 {
-			ws.firstErr = fmt.Sprintf("HTTP %d: %v", res.Status, res.Err)
-		} else {
-			ws.firstErr = res.Err.Error()
-		}
+		ws.firstErr = msg
 	}
 }
 
@@ -156,6 +172,10 @@ func Run(ctx context.Context, cfg RunConfig, client *Client, op Op) *Stats {
 		}
 		if st.FirstError == "" {
 			st.FirstError = ws.firstErr
+		}
+		st.Shed += ws.shed
+		if st.FirstShed == "" {
+			st.FirstShed = ws.firstShed
 		}
 	}
 	if cfg.Rate > 0 {

@@ -187,3 +187,29 @@ func TestWorkerSeqAndRunAreUnique(t *testing.T) {
 		t.Fatal("an op saw the same (run, worker, seq) twice")
 	}
 }
+
+// TestRunCountsShedApart: operations the server turns away as overloaded are
+// neither successes nor errors, stay out of the latencies, and reach the
+// report with the first answer.
+func TestRunCountsShedApart(t *testing.T) {
+	var n atomic.Int64
+	op := func(ctx context.Context, w *Worker) Result {
+		if n.Add(1)%4 == 0 {
+			return Result{Status: http.StatusServiceUnavailable, Err: errors.New("too busy"), Shed: true}
+		}
+		return Result{Status: http.StatusOK}
+	}
+	st := Run(context.Background(), RunConfig{Concurrency: 2, Duration: time.Minute, Requests: 40}, nil, op)
+	if st.Shed != 10 || st.OK != 30 || st.ErrorCount() != 0 || st.Latency.Count() != 30 || st.Started != 40 {
+		t.Fatalf("shed %d ok %d errors %v recorded %d started %d", st.Shed, st.OK, st.Errors, st.Latency.Count(), st.Started)
+	}
+	if st.FirstShed != "HTTP 503: too busy" || st.FirstError != "" {
+		t.Fatalf("first shed %q, first error %q", st.FirstShed, st.FirstError)
+	}
+	r := NewWorkloadReport(Workload{ID: "K2"}, st, nil, nil)
+	var out strings.Builder
+	(&Report{Workloads: []*WorkloadReport{r}}).WriteTable(&out)
+	if r.Shed != 10 || r.Errors != 0 || !strings.Contains(out.String(), "K2 shed: 10 operations") || strings.Contains(out.String(), "K2 errors") {
+		t.Fatalf("report %+v:\n%s", r, out.String())
+	}
+}

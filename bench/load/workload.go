@@ -37,11 +37,15 @@ type URLs struct {
 
 // Options are workload knobs that depend on how the server is configured.
 type Options struct {
-	IdentitySchema string `json:"identity_schema"` // schema_id for identities created by K1 and K4
+	IdentitySchema string `json:"identity_schema"` // schema_id for identities the K* workloads create
 	Namespace      string `json:"namespace"`       // permission namespace for C1, C4 and C5
 	Relation       string `json:"relation"`        // relation written and checked by C1, C4 and C5
 	DecisionPath   string `json:"decision_path"`   // path after /decisions for O4
 	SeedIdentities int    `json:"seed_identities"` // K4 creates identities until a page holds this many
+	// IdentityFixtures is the fixtures file of a seeded identity database
+	// (bench/cmd/identityseed); K1, K2, K4i and K4g use its tokens,
+	// identities and password. Empty: they create fixtures of their own.
+	IdentityFixtures string `json:"identity_fixtures,omitempty"`
 	// Fixtures is the fixtures file of a loaded permission dataset
 	// (bench/cmd/dataset); C1, C2 and C3* check its ids. Empty: those
 	// workloads create small fixtures of their own.

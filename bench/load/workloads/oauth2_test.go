@@ -29,10 +29,16 @@ func isOAuth2(id string) bool { return strings.HasPrefix(id, "H") }
 // returns its public and admin base URLs.
 func startWarden(t *testing.T) (public, admin string) {
 	t.Helper()
+	return startWardenOn(t, "sqlite://"+filepath.Join(t.TempDir(), "w.db"))
+}
+
+// startWardenOn is startWarden on the database dsn, with more settings.
+func startWardenOn(t *testing.T, dsn string, sets ...string) (public, admin string) {
+	t.Helper()
 	cfg, err := config.Load(config.Sources{
 		Env: func(string) (string, bool) { return "", false },
-		Sets: []string{"serve.public.port=0", "serve.admin.port=0", "dsn=sqlite://" + filepath.Join(t.TempDir(), "w.db"),
-			"oauth2.signing.access_token_alg=ES256", "oauth2.signing.id_token_alg=ES256", "oauth2.cleanup.interval=0s"},
+		Sets: append([]string{"serve.public.port=0", "serve.admin.port=0", "dsn=" + dsn,
+			"oauth2.signing.access_token_alg=ES256", "oauth2.signing.id_token_alg=ES256", "oauth2.cleanup.interval=0s"}, sets...),
 	})
 	if err != nil {
 		t.Fatal(err)

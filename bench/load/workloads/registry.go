@@ -91,15 +91,39 @@ func Table() []load.Workload {
 		},
 		{
 			ID:          "K1",
-			Description: "session check: GET /sessions/whoami with X-Session-Token",
+			Description: "session check: GET /sessions/whoami with X-Session-Token (with --identity-fixtures one of the seeded tokens at random per op)",
 			Target:      ">= 15k/s per core, p99 at 50% load < 2 ms, >= 3x Ory, <= 1 DB query per op",
 			Setup:       setupK1,
+		},
+		{
+			ID:          "K2",
+			Description: "API login, one op = one whole login: GET /self-service/login/api, then POST /self-service/login?flow=ID (password method; 200 with a session_token); with --identity-fixtures a random seeded identity per op; 503/429 count as shed",
+			Target:      ">= 0.9x the password hash ceiling, >= 1.0x Ory; at 2x the sustainable rate p99 <= 2 s, load shed, argon2 RSS <= 1 GB",
+			Setup:       setupK2,
+		},
+		{
+			ID:          "K3",
+			Description: "API registration, one op = one sign-up with a new email: GET /self-service/registration/api, then POST /self-service/registration?flow=ID (password method; 200 with the identity); 503/429 count as shed",
+			Target:      ">= 0.9x the password hash ceiling, non-hash overhead <= 0.3 ms per op",
+			Setup:       setupK3,
 		},
 		{
 			ID:          "K4",
 			Description: "admin list: GET /admin/identities?page_size=250",
 			Target:      "<= 2 queries per page, p99 < 20 ms, >= 3x Ory",
 			Setup:       setupK4,
+		},
+		{
+			ID:          "K4i",
+			Description: "admin lookup by credential identifier: GET /admin/identities?credentials_identifier=EMAIL of a random (seeded) identity; exactly that one identity in the answer",
+			Target:      "<= 2 queries per lookup, p99 < 20 ms, >= 3x Ory",
+			Setup:       setupK4i,
+		},
+		{
+			ID:          "K4g",
+			Description: "admin get: GET /admin/identities/{id} of a random (seeded) identity",
+			Target:      "<= 2 queries per get, p99 < 20 ms, >= 3x Ory",
+			Setup:       setupK4g,
 		},
 		{
 			ID:          "C1",

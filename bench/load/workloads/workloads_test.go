@@ -40,7 +40,7 @@ func TestTableIsWellFormed(t *testing.T) {
 			t.Errorf("%s: a load workload needs Setup, X1 must not have one", w.ID)
 		}
 	}
-	for _, id := range []string{"H1", "H1c", "H2", "H3", "H4", "H4s", "H5", "H6", "H6j", "H6d", "H6g", "H6l", "K1", "K4", "C1", "C2", "C3a", "C3d", "C3k", "C4", "C5", "O4", "X1"} {
+	for _, id := range []string{"H1", "H1c", "H2", "H3", "H4", "H4s", "H5", "H6", "H6j", "H6d", "H6g", "H6l", "K1", "K2", "K3", "K4", "K4i", "K4g", "C1", "C2", "C3a", "C3d", "C3k", "C4", "C5", "O4", "X1"} {
 		if !seen[id] {
 			t.Errorf("missing %s", id)
 		}
@@ -76,8 +76,10 @@ func TestEveryWorkloadAgainstFake(t *testing.T) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.identities) != 30 { // K1 made one, K4 filled up to 30
-		t.Errorf("%d identities, want 30", len(f.identities))
+	// K1 and K2 made one each, K3 40 by signing up, K4 none (its page was
+	// full already), K4i and K4g 30 each to look up.
+	if len(f.identities) != 1+1+40+30+30 {
+		t.Errorf("%d identities, want 102", len(f.identities))
 	}
 	f.pmu.Lock()
 	defer f.pmu.Unlock()
@@ -195,7 +197,8 @@ func TestMainAgainstBareServer(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (setups failed)", code)
 	}
-	for _, want := range []string{"H1 skipped:", "H5 skipped:", "H6 skipped:", "K1 skipped:", "C1 skipped:", "H6d errors: 4xx=", "O4 errors: 4xx="} {
+	for _, want := range []string{"H1 skipped:", "H5 skipped:", "H6 skipped:", "K1 skipped:", "K2 skipped:", "K3 skipped:",
+		"K4i skipped:", "K4g skipped:", "C1 skipped:", "H6d errors: 4xx=", "O4 errors: 4xx="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Runs the identity benchmarks (K1..K4) end to end and prints one table per
+# phase, each beside the no-op baseline measured in the same harness run:
+#
+#   0. a fresh database and server (production defaults, argon2id), then
+#      bench/cmd/identityseed: 100k identities and 200k API sessions (quick:
+#      20k and 40k), all with one argon2id hash of one known password
+#   1. concurrency 16: K1 K4 K4i K4g (K1 over the seeded tokens, K4i and
+#      K4g over the seeded identities)
+#   2. open loop at half of K1's rate in 1: K1 (its p99 mark)
+#   3. concurrency 16: K2 (sign-ins as seeded identities) and K3 (sign-ups)
+#   4. open loop at twice K2's rate in 3 for 30 s (quick: 10 s), 256 workers
+#      so the server's hashing queue fills: K2's p99, shed operations, RSS
+#   5. the server restarted on the same database with bcrypt cost 12, 1,000
+#      more identities seeded with a bcrypt-12 hash (quick: 200): K2
+#   6. PostgreSQL only: database transactions per operation of K1, K4, K4i
+#      and K4g (each of their statements runs in a transaction of its own,
+#      so this is their statements per operation)
+#
+# Usage: bench/identity/run.sh [sqlite|postgres] [quick]
+#
+# The server runs `warden serve --dsn DSN --migrate` with its production
+# defaults (not --dev) plus the hasher settings of the phase, its log
+# (access log included) sent to $WARDEN_BENCH_LOG (default /dev/null).
+# PostgreSQL is a throwaway server of scripts/pg.sh with its own state file
+# and port, stopped at the end. Other settings:
+#   WARDEN_BENCH_DURATION  measured window per workload (default 10s, quick 3s)
+#   WARDEN_BENCH_WARMUP    warm-up before each window (default 2s, quick 1s)
+#   WARDEN_BENCH_OUT       folder for the JSON reports and fixtures (default: a new temporary one)
+#   WARDEN_BENCH_PIN=1     server on core 1 with GOMAXPROCS=1, harness on core 0
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+db=${1:-sqlite}
+mode=${2:-full}
+case "$db" in sqlite | postgres) ;; *) echo "usage: $0 [sqlite|postgres] [quick]" >&2; exit 2 ;; esac
+case "$mode" in full | quick) ;; *) echo "usage: $0 [sqlite|postgres] [quick]" >&2; exit 2 ;; esac
+if [ "$mode" = quick ]; then
+  duration=${WARDEN_BENCH_DURATION:-3s} warmup=${WARDEN_BENCH_WARMUP:-1s}
+  identities=20000 sessions=40000 bcryptIdentities=200 overload=10s countOps=2000
+else
+  duration=${WARDEN_BENCH_DURATION:-10s} warmup=${WARDEN_BENCH_WARMUP:-2s}
+  identities=100000 sessions=200000 bcryptIdentities=1000 overload=30s countOps=20000
+fi
+export PATH="/usr/local/go/bin:$PATH"
+out=${WARDEN_BENCH_OUT:-$(mktemp -d)}
+mkdir -p "$out"
+log=${WARDEN_BENCH_LOG:-/dev/null}
+bin=$(mktemp -d)
+go build -o "$bin/warden" ./cmd/warden
+go build -o "$bin/load" ./bench/cmd/load
+go build -o "$bin/identityseed" ./bench/cmd/identityseed
+
+srvpin=() loadpin=()
+if [ "${WARDEN_BENCH_PIN:-}" = 1 ]; then
+  srvpin=(taskset -c 1 env GOMAXPROCS=1)
+  loadpin=(taskset -c 0)
+fi
+
+pid="" pgstarted="" dir="" dsn=""
+export WARDEN_PG_STATE="${TMPDIR:-/tmp}/warden-bench-identity-pg-$(id -u).state"
+export WARDEN_PG_PORT=${WARDEN_PG_PORT:-55634}
+stop_server() {
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+  fi
+}
+cleanup() {
+  stop_server
+  if [ -n "$pgstarted" ]; then scripts/pg.sh stop 2>/dev/null || true; fi
+  rm -rf "$bin" ${dir:+"$dir"}
+}
+trap cleanup EXIT
+
+dbpid=()
+if [ "$db" = postgres ]; then
+  eval "$(scripts/pg.sh start)"
+  pgstarted=1
+  read -r pgdir _ <"$WARDEN_PG_STATE"
+  # The harness adds the CPU of the postmaster and its backends to the
+  # per-operation figures.
+  dbpid=(--db-pid "$(head -n 1 "$pgdir/data/postmaster.pid")")
+fi
+
+# new_database: a fresh, empty database; sets dir and dsn.
+new_database() {
+  dir=$(mktemp -d)
+  if [ "$db" = postgres ]; then
+    local dbname="warden_bench_identity_$$"
+    psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $dbname" >/dev/null
+    dsn="${TEST_DATABASE_URL/\/warden\?/\/$dbname?}"
+  else
+    dsn="sqlite://$dir/warden.db"
+  fi
+}
+
+# start_server KEY=VALUE...: a server on $dsn with the production defaults
+# plus the given settings; sets pid.
+start_server() {
+  local args=(serve --dsn "$dsn" --migrate)
+  for kv in "$@"; do args+=(--set "$kv"); done
+  (cd "$dir" && exec "${srvpin[@]}" "$bin/warden" "${args[@]}" >/dev/null 2>>"$log") &
+  pid=$!
+  for _ in $(seq 1 200); do curl -sf http://127.0.0.1:4433/health/ready >/dev/null && return 0; sleep 0.05; done
+  echo "the server did not become ready (set WARDEN_BENCH_LOG=FILE to see its log)" >&2
+  exit 1
+}
+
+phase() {
+  echo
+  echo "== $1"
+}
+
+# harness FILE ARGS...: one harness run, its table on stdout, setup notes kept.
+harness() {
+  local json=$1
+  shift
+  "${loadpin[@]}" "$bin/load" --public http://127.0.0.1:4433 --admin http://127.0.0.1:4434 --pid "$pid" "${dbpid[@]}" \
+    --duration "$duration" --warmup "$warmup" --json "$out/$json" "$@" 2>&1 |
+    grep -v -E ': (warm-up [0-9.]+m?s|measuring|setup|checking)$|^baseline: [0-9]|^K[0-9a-z]+: [0-9]+ ok, '
+}
+
+# rate FILE ID: the ops/s of workload ID in report FILE, rounded down.
+rate() {
+  jq -r --arg id "$2" '.workloads[] | select(.id == $id) | .ops_per_sec | floor' "$out/$1" 2>/dev/null || true
+}
+
+# xacts: committed and rolled-back transactions of the database so far. A
+# backend reports its counts when it has been idle for 10 s at the latest,
+# so read them 11 s after the last activity.
+xacts() {
+  sleep 11
+  psql "$dsn" -Atqc "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+}
+
+echo "== Identity benchmarks on $db ($mode): commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo '+changes'), $(date -u +%FT%TZ)"
+echo "== $(go version | cut -d' ' -f3), $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), duration $duration, warm-up $warmup${WARDEN_BENCH_PIN:+, pinned}"
+echo "== JSON reports and fixtures in $out"
+
+new_database
+start_server identity.hashers.algorithm=argon2
+phase "0. seeding $identities identities (argon2id) and $sessions sessions"
+"$bin/identityseed" --dsn "$dsn" --identities "$identities" --sessions "$sessions" --fixtures "$out/identity-fixtures.json" 2>/dev/null
+if [ "$db" = postgres ]; then
+  # What autovacuum would do soon after: done now, so it does not run inside
+  # the measured windows that follow.
+  psql "$dsn" -qc "VACUUM ANALYZE identities, identity_credentials, identity_credential_identifiers, identity_addresses, sessions"
+fi
+fixtures=(--identity-fixtures "$out/identity-fixtures.json")
+
+phase "1. whoami, admin list, lookups; concurrency 16"
+harness identity-c16.json --concurrency 16 "${fixtures[@]}" K1 K4 K4i K4g
+k1rate=$(rate identity-c16.json K1)
+if [ -n "$k1rate" ] && [ "$k1rate" -gt 1 ]; then
+  phase "2. open loop at $((k1rate / 2))/s (half of K1's closed-loop rate)"
+  harness identity-k1-open.json --concurrency 16 --rate "$((k1rate / 2))" "${fixtures[@]}" K1
+else
+  phase "2. skipped: no K1 rate from phase 1 (is jq installed?)"
+fi
+
+phase "3. API login and registration, argon2id (m=19 MiB, t=2, p=1); concurrency 16"
+harness identity-argon2.json --concurrency 16 "${fixtures[@]}" K2 K3
+k2rate=$(rate identity-argon2.json K2)
+if [ -n "$k2rate" ] && [ "$k2rate" -gt 0 ]; then
+  phase "4. overload: K2 at $((k2rate * 2))/s (twice its closed-loop rate) for $overload, 256 workers"
+  harness identity-k2-overload.json --concurrency 256 --rate "$((k2rate * 2))" --duration "$overload" "${fixtures[@]}" K2
+  jq -r '.workloads[] | select(.id == "K2") |
+    "K2 overload: \(.ops) sign-ins (\(.ops_per_sec | floor)/s), \(.shed // 0) shed, \(.errors) errors, \(.unsent // 0) never sent; p50 \(.p50_ms) ms, p99 \(.p99_ms) ms, max \(.max_ms) ms; RSS \(.server.rss_mb // 0 | floor) MB, peak \(.server.peak_rss_mb // 0 | floor) MB"' \
+    "$out/identity-k2-overload.json" 2>/dev/null || true
+else
+  phase "4. skipped: no K2 rate from phase 3 (is jq installed?)"
+fi
+stop_server
+
+phase "5. bcrypt cost 12: $bcryptIdentities more identities with a bcrypt-12 hash, the server restarted; concurrency 16"
+"$bin/identityseed" --dsn "$dsn" --identities "$bcryptIdentities" --sessions 0 --hasher bcrypt --bcrypt-cost 12 \
+  --email-prefix bcuser --fixtures "$out/identity-fixtures-bcrypt.json" 2>/dev/null
+start_server identity.hashers.algorithm=bcrypt identity.hashers.bcrypt.cost=12
+harness identity-bcrypt.json --concurrency 16 --identity-fixtures "$out/identity-fixtures-bcrypt.json" K2
+
+if [ "$db" = postgres ]; then
+  phase "6. database transactions per operation ($countOps operations each, no warm-up)"
+  # The server's own background work (cleanup, courier) over the same
+  # kind of interval, for comparison.
+  before=$(xacts)
+  after=$(xacts)
+  echo "idle server: $((after - before)) transactions in 11 s"
+  for id in K1 K4 K4i K4g; do
+    before=$after
+    "${loadpin[@]}" "$bin/load" --public http://127.0.0.1:4433 --admin http://127.0.0.1:4434 --concurrency 16 --warmup 0s \
+      --requests "$countOps" --duration 5m "${fixtures[@]}" --json "$out/identity-count-$id.json" "$id" >/dev/null 2>&1 || true
+    after=$(xacts)
+    ops=$(jq -r '.workloads[0] | .ops + .errors' "$out/identity-count-$id.json")
+    awk -v id="$id" -v d="$((after - before))" -v n="$ops" \
+      'BEGIN { printf "%s: %d transactions for %d operations: %.2f per op\n", id, d, n, (n > 0 ? d / n : 0) }'
+  done
+else
+  phase "6. queries per operation: not measured on SQLite (Warden exports no query counter; run on postgres)"
+fi
