@@ -59,13 +59,18 @@ func httpError(err error) error {
 const headerIdentityID = "X-Kratos-Authenticated-Identity-Id"
 
 func (h *Handler) whoami(w http.ResponseWriter, r *http.Request) error {
-	se, err := h.s.FromRequest(r)
+	body, identityID, err := h.s.Whoami(r)
 	if err != nil {
 		return httpError(err)
 	}
-	w.Header().Set(headerIdentityID, se.IdentityID)
-	w.Header().Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
-	web.WriteJSON(w, http.StatusOK, se)
+	hd := w.Header()
+	hd.Set(headerIdentityID, identityID)
+	hd.Set("Cache-Control", "private, no-cache, no-store, must-revalidate")
+	hd.Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
 	return nil
 }
 

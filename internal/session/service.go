@@ -51,8 +51,9 @@ var ErrNoSession = errors.New("no active session")
 
 // Service manages sessions.
 type Service struct {
-	store Store
-	o     Options
+	store  Store
+	o      Options
+	whoami whoamiCache
 }
 
 // NewService returns the session service.

@@ -183,3 +183,70 @@ func TestWhoamiHTTP(t *testing.T) {
 		}
 	})
 }
+
+// whoami's reused answers follow every change: to the identity's traits,
+// to the session (ended, extended), and to the identity's state.
+func TestWhoamiFollowsChanges(t *testing.T) {
+	sqltest.Each(t, func(t *testing.T, db *sqldb.DB) {
+		ctx := context.Background()
+		st := sqlstore.New(db)
+		s := session.NewService(st.Sessions(), session.Options{})
+		r := web.NewRouter()
+		session.NewHandler(s).MountPublic(r)
+		ada := newIdentity(t, db, identity.StateActive)
+		se, tok, err := s.Issue(ctx, ada, session.ViaToken, pw, session.Device{ID: "d"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		who := func() (int, map[string]any) {
+			req := httptest.NewRequest("GET", "/sessions/whoami", nil)
+			req.Header.Set("X-Session-Token", tok)
+			rec := httptest.NewRecorder()
+			r.ServeHTTP(rec, req)
+			var m map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &m)
+			return rec.Code, m
+		}
+		for range 3 {
+			if code, m := who(); code != 200 || m["identity"].(map[string]any)["traits"].(map[string]any)["email"] != "a@x.io" {
+				t.Fatalf("whoami: %d %v", code, m)
+			}
+		}
+		ada.Traits = json.RawMessage(`{"email":"changed@x.io"}`)
+		ada.UpdatedAt = sqldb.Now()
+		if err := st.Identities().UpdateIdentity(ctx, ada); err != nil {
+			t.Fatal(err)
+		}
+		if _, m := who(); m["identity"].(map[string]any)["traits"].(map[string]any)["email"] != "changed@x.io" {
+			t.Fatalf("traits change not seen: %v", m)
+		}
+		before, _ := who()
+		ext, err := s.Extend(ctx, se.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, m := who(); code != before || m["expires_at"] == nil || m["expires_at"].(string) != ext.ExpiresAt.Format(time.RFC3339Nano) {
+			t.Fatalf("extension not seen: %v want %v", m["expires_at"], ext.ExpiresAt)
+		}
+		ada.State = identity.StateInactive
+		ada.UpdatedAt = sqldb.Now()
+		if err := st.Identities().UpdateIdentity(ctx, ada); err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := who(); code != 401 {
+			t.Fatalf("disabled identity: %d", code)
+		}
+		ada.State = identity.StateActive
+		ada.UpdatedAt = sqldb.Now()
+		_ = st.Identities().UpdateIdentity(ctx, ada)
+		if code, _ := who(); code != 200 {
+			t.Fatalf("re-enabled identity: %d", code)
+		}
+		if err := s.Disable(ctx, se.ID); err != nil {
+			t.Fatal(err)
+		}
+		if code, _ := who(); code != 401 {
+			t.Fatalf("ended session: %d", code)
+		}
+	})
+}

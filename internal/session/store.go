@@ -26,6 +26,9 @@ type Store interface {
 	// with its identity (without credentials), in one query.
 	SessionByToken(ctx context.Context, tokenHash string) (*Session, error)
 	GetSession(ctx context.Context, id string, withIdentity bool) (*Session, error)
+	// SessionStamp reads what tells whether the session with the secret
+	// hashing to tokenHash, or its identity, changed.
+	SessionStamp(ctx context.Context, tokenHash string) (Stamp, error)
 	ListSessions(ctx context.Context, q ListQuery) ([]*Session, error)
 	// UpdateSession stores s's active flag, expiry, authentication and
 	// devices.
@@ -38,4 +41,13 @@ type Store interface {
 	// DeleteExpiredSessions removes up to limit sessions that ended before
 	// the time given, and returns how many.
 	DeleteExpiredSessions(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// Stamp is the state of a session and its identity that whoami's cache
+// compares: any change to either shows in it.
+type Stamp struct {
+	SessionID, Via, AAL, IdentityID, IdentityState string
+	Active                                         bool
+	AuthenticatedAt, ExpiresAt                     time.Time
+	SessionUpdatedAt, IdentityUpdatedAt            time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"time"
 )
 
 // Hashing algorithms a Hasher can be configured to produce.
@@ -59,6 +60,10 @@ type Config struct {
 	// is full Hash and Compare return ErrOverloaded at once. 0 means
 	// DefaultQueueFactor times the number of slots.
 	MaxQueue int
+	// MaxWait bounds the expected wait for a slot, judged from recent
+	// computations: past it Hash and Compare return ErrOverloaded at once
+	// (default DefaultMaxWait; negative: no bound but MaxQueue).
+	MaxWait time.Duration
 	// Dev relaxes the minimums (bcrypt cost 10, argon2 memory 7 MiB, salt
 	// and key 16 bytes) so that tests can hash quickly.
 	Dev bool

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -54,10 +55,16 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if queue == 0 {
 		queue = DefaultQueueFactor * int(slots)
 	}
+	switch {
+	case cfg.MaxWait == 0:
+		cfg.MaxWait = DefaultMaxWait
+	case cfg.MaxWait < 0:
+		cfg.MaxWait = 0
+	}
 	return &Hasher{
 		cfg:        cfg,
 		lim:        productionLimits,
-		pool:       newPool(slots, queue),
+		pool:       &pool{size: slots, maxWaiters: queue, maxWait: cfg.MaxWait},
 		slotMemory: slotMemory,
 	}, nil
 }
@@ -95,7 +102,9 @@ func (h *Hasher) run(ctx context.Context, memory uint64, fn func()) error {
 		return err
 	}
 	defer h.pool.release(w)
+	start := time.Now()
 	fn()
+	h.pool.observe(time.Since(start))
 	return nil
 }
 

@@ -398,3 +398,25 @@ func TestKnown(t *testing.T) {
 		}
 	}
 }
+
+// A request that would wait longer than MaxWait, judged from how long
+// computations have been taking, is refused at once.
+func TestPoolMaxWait(t *testing.T) {
+	p := &pool{size: 1, maxWaiters: 100, maxWait: 50 * time.Millisecond}
+	p.observe(30 * time.Millisecond)
+	ctx := context.Background()
+	if err := p.acquire(ctx, 1); err != nil { // runs at once
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.acquire(ctx, 1) }() // waits about 30 ms: allowed
+	time.Sleep(10 * time.Millisecond)
+	if err := p.acquire(ctx, 1); !errors.Is(err, ErrOverloaded) { // would wait about 60 ms
+		t.Fatalf("second waiter: %v, want ErrOverloaded", err)
+	}
+	p.release(1)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	p.release(1)
+}

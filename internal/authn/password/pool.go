@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"time"
 )
 
 // pool is a weighted, first-in first-out semaphore with a bounded wait
@@ -17,6 +18,26 @@ type pool struct {
 	used       int64
 	maxWaiters int
 	waiters    list.List // of *poolWaiter, oldest first
+	// maxWait bounds the expected wait in line (0: none): a request that
+	// would wait longer, judged from how long computations have been
+	// taking (avgHold, a moving average), is refused at once, so an
+	// overloaded server answers quickly instead of late.
+	maxWait time.Duration
+	avgHold time.Duration
+}
+
+// DefaultMaxWait bounds the expected wait for a hashing slot.
+const DefaultMaxWait = time.Second
+
+// observe records how long a computation held its slots.
+func (p *pool) observe(d time.Duration) {
+	p.mu.Lock()
+	if p.avgHold == 0 {
+		p.avgHold = d
+	} else {
+		p.avgHold += (d - p.avgHold) / 8
+	}
+	p.mu.Unlock()
 }
 
 type poolWaiter struct {
@@ -50,6 +71,14 @@ func (p *pool) acquire(ctx context.Context, n int64) error {
 	if p.waiters.Len() >= p.maxWaiters {
 		p.mu.Unlock()
 		return ErrOverloaded
+	}
+	if p.maxWait > 0 && p.avgHold > 0 {
+		// Everyone ahead, and this one, need a slot for about avgHold.
+		wait := time.Duration(int64(p.waiters.Len()+1) * int64(p.avgHold) / p.size)
+		if wait > p.maxWait {
+			p.mu.Unlock()
+			return ErrOverloaded
+		}
 	}
 	w := &poolWaiter{n: n, ready: make(chan struct{})}
 	elem := p.waiters.PushBack(w)

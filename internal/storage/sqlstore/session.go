@@ -219,3 +219,20 @@ func (s *Sessions) DeleteSessionsOf(ctx context.Context, identityID string) (int
 	n, _ := res.RowsAffected()
 	return int(n), nil
 }
+
+// SessionStamp implements session.Store: the few columns that tell
+// whether a session and its identity changed, in one query.
+func (s *Sessions) SessionStamp(ctx context.Context, tokenHash string) (session.Stamp, error) {
+	var (
+		st                        session.Stamp
+		expires, auth, supd, iupd sqldb.Time
+	)
+	err := s.db.QueryRow(ctx, `SELECT s.id, s.via, s.active, s.aal, s.authenticated_at, s.expires_at, s.updated_at, i.id, i.state, i.updated_at
+		FROM sessions s JOIN identities i ON i.id = s.identity_id WHERE s.token_hash = ?`, tokenHash).
+		Scan(&st.SessionID, &st.Via, &st.Active, &st.AAL, &auth, &expires, &supd, &st.IdentityID, &st.IdentityState, &iupd)
+	if err != nil {
+		return st, fmt.Errorf("session: %w", err)
+	}
+	st.AuthenticatedAt, st.ExpiresAt, st.SessionUpdatedAt, st.IdentityUpdatedAt = auth.Time, expires.Time, supd.Time, iupd.Time
+	return st, nil
+}
