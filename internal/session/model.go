@@ -31,8 +31,10 @@ type Session struct {
 	Devices               []Device               `json:"devices,omitempty"`
 	Identity              *identity.Identity     `json:"identity,omitempty"`
 
-	IdentityID string `json:"-"`
-	Via        string `json:"-"`
+	IdentityID string    `json:"-"`
+	Via        string    `json:"-"`
+	UpdatedAt  time.Time `json:"-"` // of the stored row
+
 }
 
 // AuthenticationMethod is one way the identity proved itself in a session.

@@ -14,10 +14,10 @@ import (
 
 // whoami is the hottest endpoint: every request of an app checks its
 // session with it. Each answer still reads the session's row (so a revoked
-// or expired session fails at once, on every replica), but only the few
-// columns that change; the full answer — session and identity, as JSON —
-// is built once and reused while those columns are what they were when it
-// was built.
+// or expired session fails at once, on every replica). The first answer for
+// a session reads it whole; later ones read only the few columns that
+// change, and reuse the answer — session and identity, as JSON — while
+// those columns are what they were when it was built.
 
 // maxWhoamiCache bounds the cached answers; past it an arbitrary one goes.
 const maxWhoamiCache = 10_000
@@ -40,6 +40,19 @@ func (c *whoamiCache) get(hash string, st Stamp) ([]byte, bool) {
 		return nil, false
 	}
 	return e.body, true
+}
+
+func (c *whoamiCache) has(hash string) bool {
+	c.mu.RLock()
+	_, ok := c.m[hash]
+	c.mu.RUnlock()
+	return ok
+}
+
+func (c *whoamiCache) drop(hash string) {
+	c.mu.Lock()
+	delete(c.m, hash)
+	c.mu.Unlock()
 }
 
 func (c *whoamiCache) put(hash string, st Stamp, body []byte) {
@@ -66,18 +79,22 @@ func (s *Service) Whoami(r *http.Request) ([]byte, string, error) {
 	}
 	ctx := r.Context()
 	h := hashToken(tok)
-	st, err := s.store.SessionStamp(ctx, h)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, "", ErrNoSession
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	if st.Via != via || !st.Active || !s.now().Before(st.ExpiresAt) || st.IdentityState != identity.StateActive {
-		return nil, "", ErrNoSession
-	}
-	if body, ok := s.whoami.get(h, st); ok {
-		return body, st.IdentityID, nil
+	if s.whoami.has(h) {
+		// Seen before: read only what may have changed.
+		st, err := s.store.SessionStamp(ctx, h)
+		if errors.Is(err, storage.ErrNotFound) {
+			s.whoami.drop(h)
+			return nil, "", ErrNoSession
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		if st.Via != via || !st.Active || !s.now().Before(st.ExpiresAt) || st.IdentityState != identity.StateActive {
+			return nil, "", ErrNoSession
+		}
+		if body, ok := s.whoami.get(h, st); ok {
+			return body, st.IdentityID, nil
+		}
 	}
 	se, err := s.ByToken(ctx, tok, via)
 	if err != nil {
@@ -87,9 +104,9 @@ func (s *Service) Whoami(r *http.Request) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	// Cache under the stamp read before the full read: if something
-	// changed in between, the next request sees a different stamp.
-	s.whoami.put(h, st, body)
+	s.whoami.put(h, Stamp{SessionID: se.ID, Via: se.Via, AAL: se.AAL, IdentityID: se.IdentityID, IdentityState: se.Identity.State,
+		Active: se.Active, AuthenticatedAt: se.AuthenticatedAt, ExpiresAt: se.ExpiresAt, SessionUpdatedAt: se.UpdatedAt,
+		IdentityUpdatedAt: se.Identity.UpdatedAt}, body)
 	return body, se.IdentityID, nil
 }
 

@@ -20,7 +20,7 @@ func (s *Store) Sessions() *Sessions { return &Sessions{db: s.DB} }
 
 var _ session.Store = (*Sessions)(nil)
 
-const sessionCols = `s.id, s.via, s.identity_id, s.active, s.aal, s.authenticated_at, s.issued_at, s.expires_at, s.methods, s.devices`
+const sessionCols = `s.id, s.via, s.identity_id, s.active, s.aal, s.authenticated_at, s.issued_at, s.expires_at, s.methods, s.devices, s.updated_at`
 
 // identityColsOf is identityCols qualified by the table alias a.
 func identityColsOf(a string) string {
@@ -36,18 +36,18 @@ var (
 )
 
 type sessionScan struct {
-	s                     session.Session
-	auth, issued, expires sqldb.Time
-	methods, devices      string
+	s                          session.Session
+	auth, issued, expires, upd sqldb.Time
+	methods, devices           string
 }
 
 func (x *sessionScan) dest() []any {
-	return []any{&x.s.ID, &x.s.Via, &x.s.IdentityID, &x.s.Active, &x.s.AAL, &x.auth, &x.issued, &x.expires, &x.methods, &x.devices}
+	return []any{&x.s.ID, &x.s.Via, &x.s.IdentityID, &x.s.Active, &x.s.AAL, &x.auth, &x.issued, &x.expires, &x.methods, &x.devices, &x.upd}
 }
 
 func (x *sessionScan) session() (*session.Session, error) {
 	se := x.s
-	se.AuthenticatedAt, se.IssuedAt, se.ExpiresAt = x.auth.Time, x.issued.Time, x.expires.Time
+	se.AuthenticatedAt, se.IssuedAt, se.ExpiresAt, se.UpdatedAt = x.auth.Time, x.issued.Time, x.expires.Time, x.upd.Time
 	if err := json.Unmarshal([]byte(x.methods), &se.AuthenticationMethods); err != nil {
 		return nil, fmt.Errorf("session %s: %w", se.ID, err)
 	}
