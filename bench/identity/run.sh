@@ -7,7 +7,9 @@
 #      20k and 40k), all with one argon2id hash of one known password
 #   1. concurrency 16: K1 K4 K4i K4g (K1 over the seeded tokens, K4i and
 #      K4g over the seeded identities)
-#   2. open loop at half of K1's rate in 1: K1 (its p99 mark)
+#   1h. K1 with one hot session (no fixtures): whoami answered from its
+#       reused answer after the first request
+#   2. open loop at half of K1's hot rate in 1h: K1 (its p99 mark)
 #   3. concurrency 16: K2 (sign-ins as seeded identities) and K3 (sign-ups)
 #   4. open loop at twice K2's rate in 3 for 30 s (quick: 10 s), 256 workers
 #      so the server's hashing queue fills: K2's p99, shed operations, RSS
@@ -151,10 +153,12 @@ fixtures=(--identity-fixtures "$out/identity-fixtures.json")
 
 phase "1. whoami, admin list, lookups; concurrency 16"
 harness identity-c16.json --concurrency 16 "${fixtures[@]}" K1 K4 K4i K4g
-k1rate=$(rate identity-c16.json K1)
+phase "1h. whoami of one hot session (an app checking the same user's session on every request); concurrency 16"
+harness identity-k1-hot.json --concurrency 16 K1
+k1rate=$(rate identity-k1-hot.json K1)
 if [ -n "$k1rate" ] && [ "$k1rate" -gt 1 ]; then
-  phase "2. open loop at $((k1rate / 2))/s (half of K1's closed-loop rate)"
-  harness identity-k1-open.json --concurrency 16 --rate "$((k1rate / 2))" "${fixtures[@]}" K1
+  phase "2. open loop at $((k1rate / 2))/s (half of K1's hot closed-loop rate), one hot session"
+  harness identity-k1-open.json --concurrency 16 --rate "$((k1rate / 2))" K1
 else
   phase "2. skipped: no K1 rate from phase 1 (is jq installed?)"
 fi
