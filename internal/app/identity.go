@@ -22,6 +22,7 @@ import (
 	"github.com/warden-iam/warden/internal/identity"
 	"github.com/warden-iam/warden/internal/identity/schema"
 	"github.com/warden-iam/warden/internal/session"
+	"github.com/warden-iam/warden/internal/ui"
 	"github.com/warden-iam/warden/internal/web"
 )
 
@@ -319,7 +320,7 @@ func (a *App) buildIdentity(ctx context.Context) error {
 		return err
 	}
 	fl := cfg.SelfService.Flows
-	ui := func(c flowConfig, page string) string {
+	uiURL := func(c flowConfig, page string) string {
 		if c.UIURL != "" {
 			return c.UIURL
 		}
@@ -337,9 +338,9 @@ func (a *App) buildIdentity(ctx context.Context) error {
 	if defReturn == "" {
 		defReturn = "/"
 	}
-	fo := flow.Options{PublicURL: public, LoginUI: ui(fl.Login, "login"), RegistrationUI: ui(fl.Registration, "registration"),
-		SettingsUI: ui(fl.Settings.flowConfig, "settings"), RecoveryUI: ui(fl.Recovery, "recovery"),
-		VerificationUI: ui(fl.Verification, "verification"), ErrorUI: ui(fl.Error, "error"), DefaultReturn: defReturn,
+	fo := flow.Options{PublicURL: public, LoginUI: uiURL(fl.Login, "login"), RegistrationUI: uiURL(fl.Registration, "registration"),
+		SettingsUI: uiURL(fl.Settings.flowConfig, "settings"), RecoveryUI: uiURL(fl.Recovery, "recovery"),
+		VerificationUI: uiURL(fl.Verification, "verification"), ErrorUI: uiURL(fl.Error, "error"), DefaultReturn: defReturn,
 		AllowedReturnURLs: cfg.SelfService.AllowedReturnURLs, Lifespan: dur(fl.Login.Lifespan, time.Hour),
 		PrivilegedMaxAge: dur(fl.Settings.PrivilegedSessionMaxAge, 15*time.Minute), SessionAfterRegistration: sessionAfterReg,
 		RecoveryEnabled: boolOr(fl.Recovery.Enabled, true), VerificationEnabled: boolOr(fl.Verification.Enabled, true),
@@ -369,8 +370,27 @@ func (a *App) buildIdentity(ctx context.Context) error {
 		oo.Allowed = append(oo.Allowed, p)
 	}
 	fo.HookClient, fo.Logger = web.NewOutboundClient(oo), a.Log
+	acceptor := &loginAcceptor{}
+	fo.OAuth2 = acceptor
 	flows := flow.NewService(fo, a.Store.Flows(), identities, sessions, pw, schemas, courierAdapter{cour})
 	flows.MountPublic(a.Public)
+
+	// Warden's own pages, also the OAuth2 login and consent app.
+	var uc struct {
+		ProductName  string `json:"product_name"`
+		LogoURL      string `json:"logo_url"`
+		PrimaryColor string `json:"primary_color"`
+	}
+	if err := a.Config.UI.Decode(&uc); err != nil {
+		return fmt.Errorf("ui: %w", err)
+	}
+	pages, err := ui.New(ui.Options{PublicURL: public, ProductName: uc.ProductName, LogoURL: uc.LogoURL, PrimaryColor: uc.PrimaryColor,
+		SecureCookies: !a.Config.Dev}, flows, identities, sessions, a.Admin)
+	if err != nil {
+		return err
+	}
+	pages.Mount(a.Public)
+	acceptor.a = pages.Acceptor()
 	flows.MountAdmin(a.Admin)
 
 	a.Identities, a.Sessions, a.Flows = identities, sessions, flows
@@ -410,6 +430,14 @@ func (a *App) identityCleanup(flows *flow.Service, sessions *session.Service) er
 		}
 	})
 	return nil
+}
+
+// loginAcceptor hands the flows the pages' OAuth2 login acceptance (the
+// pages are built after the flows they read).
+type loginAcceptor struct{ a ui.LoginAcceptor }
+
+func (l *loginAcceptor) AcceptLogin(ctx context.Context, challenge, subject string, amr []string) (string, error) {
+	return l.a.AcceptLogin(ctx, challenge, subject, amr)
 }
 
 // schemaAdapter gives the identity and flow services the schemas.

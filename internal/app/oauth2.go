@@ -195,6 +195,13 @@ func (a *App) buildOAuth2() error {
 		// Resolved per request: with port 0 the public URL is known late.
 		return "/oauth2/fallbacks/" + page
 	}
+	// Without URLs of its own, the provider uses Warden's pages.
+	orDefault := func(configured, page string) string {
+		if configured != "" {
+			return configured
+		}
+		return page
+	}
 	enforcePublic := true
 	if cfg.PKCE.EnforcedForPublicClients != nil {
 		enforcePublic = *cfg.PKCE.EnforcedForPublicClients
@@ -203,13 +210,13 @@ func (a *App) buildOAuth2() error {
 		Issuer:    issuer,
 		PublicURL: public,
 		URLs: provider.URLs{
-			Login:              fallback(cfg.URLs.Login, "login"),
+			Login:              orDefault(cfg.URLs.Login, "/ui/oauth2/login"),
 			Registration:       cfg.URLs.Registration,
-			Consent:            fallback(cfg.URLs.Consent, "consent"),
-			Logout:             fallback(cfg.URLs.Logout, "logout"),
+			Consent:            orDefault(cfg.URLs.Consent, "/ui/oauth2/consent"),
+			Logout:             orDefault(cfg.URLs.Logout, "/ui/oauth2/logout"),
 			Error:              cfg.URLs.Error,
-			PostLogoutRedirect: fallback(cfg.URLs.PostLogoutRedirect, "logout"),
-			DeviceVerification: fallback(cfg.URLs.Device.Verification, "device"),
+			PostLogoutRedirect: orDefault(cfg.URLs.PostLogoutRedirect, "/"),
+			DeviceVerification: orDefault(cfg.URLs.Device.Verification, "/ui/device"),
 			DeviceSuccess:      fallback(cfg.URLs.Device.Success, "device-done"),
 		},
 		TTL: provider.TTLs{

@@ -22,6 +22,7 @@ type Config struct {
 	Secrets Secrets `json:"secrets"`
 
 	Identity   Section `json:"identity"`
+	UI         Section `json:"ui"`
 	OAuth2     Section `json:"oauth2"`
 	Permission Section `json:"permission"`
 	Proxy      Section `json:"proxy"`

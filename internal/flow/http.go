@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -145,38 +146,64 @@ func (s *Service) initFlow(r *http.Request, f *Flow, token string) (string, erro
 
 // get is GET /self-service/<kind>/flows?id=.
 func (s *Service) get(w http.ResponseWriter, r *http.Request, kind string) error {
-	id := r.URL.Query().Get("id")
+	f, err := s.Read(r, kind, r.URL.Query().Get("id"))
+	if errors.Is(err, errFlowExpired) {
+		return s.expiredAnswer(w, r, f, false)
+	}
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, f)
+	return nil
+}
+
+// errFlowExpired: Read found the flow, but it expired.
+var errFlowExpired = web.NewError(http.StatusGone, "The flow expired.").WithID("self_service_flow_expired")
+
+// Read returns a flow for the browser or app of r, as the flows endpoint
+// does: a browser flow only to the browser that started it, a settings
+// flow only in its identity's session. Its errors are the endpoint's
+// (404, 403, 401); an expired flow comes back with errFlowExpired.
+func (s *Service) Read(r *http.Request, kind, id string) (*Flow, error) {
 	if id == "" {
-		return web.BadRequest("The id query parameter is missing.")
+		return nil, web.BadRequest("The id query parameter is missing.")
 	}
 	f, _, err := s.load(r.Context(), kind, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {
-			return web.NotFound("The %s flow %s does not exist.", kind, id).WithCause(err)
+			return nil, web.NotFound("The %s flow %s does not exist.", kind, id).WithCause(err)
 		}
-		return err
+		return nil, err
 	}
 	if f.Type == TypeBrowser {
 		c, err := r.Cookie(csrfCookieName(s.o.PublicURL()))
 		secret, derr := b64.DecodeString(cookieValue(c, err))
 		if err != nil || derr != nil || hashCSRF(secret) != f.Private.CSRF {
-			return errCSRF("The flow was started by another browser, or the CSRF cookie is missing.")
+			return nil, errCSRF("The flow was started by another browser, or the CSRF cookie is missing.")
 		}
 	}
 	if kind == KindSettings {
 		se, err := s.sessions.FromRequest(r)
 		if err != nil {
-			return noSession(err)
+			return nil, noSession(err)
 		}
 		if se.IdentityID != f.Private.IdentityID {
-			return web.Forbidden("The flow belongs to another identity.").WithID("security_identity_mismatch")
+			return nil, web.Forbidden("The flow belongs to another identity.").WithID("security_identity_mismatch")
 		}
 	}
 	if s.expired(f) {
-		return s.expiredAnswer(w, r, f, false)
+		return f, errFlowExpired
 	}
-	web.WriteJSON(w, http.StatusOK, f)
-	return nil
+	return f, nil
+}
+
+// ReadError returns an error record shown to a browser.
+func (s *Service) ReadError(ctx context.Context, id string) (json.RawMessage, error) {
+	data, _, err := s.store.GetFlowError(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(data), nil
 }
 
 func cookieValue(c *http.Cookie, err error) string {

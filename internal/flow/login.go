@@ -203,6 +203,14 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request, f *Flow, prev s
 		s.sessions.SetCookie(w, se, tok)
 	}
 	to := s.returnURL(f)
+	if f.Challenge != "" && s.o.OAuth2 != nil {
+		// The login was for an OAuth2 client: on to its consent.
+		next, err := s.o.OAuth2.AcceptLogin(ctx, f.Challenge, i.ID, []string{"pwd"})
+		if err != nil {
+			return s.browserError(w, r, f, web.BadRequest("The OAuth2 sign-in request is no longer valid; go back to the application and start again.").WithCause(err))
+		}
+		to = next
+	}
 	if acceptsJSON(r) {
 		web.WriteJSON(w, http.StatusOK, map[string]any{"session": se,
 			"continue_with": []ContinueWith{{Action: "redirect_browser_to", RedirectBrowserTo: to}}})

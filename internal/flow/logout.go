@@ -18,6 +18,19 @@ func (s *Service) logoutToken(sessionID string) string {
 	return b64.EncodeToString(m.Sum(nil))
 }
 
+// LogoutURL returns the logout URL of the browser session r carries.
+func (s *Service) LogoutURL(r *http.Request, returnTo string) (string, error) {
+	se, err := s.sessionFor(r, TypeBrowser)
+	if err != nil {
+		return "", noSession(err)
+	}
+	u := withQuery(s.public("/self-service/logout"), "token", s.logoutToken(se.ID))
+	if returnTo != "" {
+		u = withQuery(u, "return_to", returnTo)
+	}
+	return u, nil
+}
+
 func (s *Service) createLogout(w http.ResponseWriter, r *http.Request) error {
 	se, err := s.sessionFor(r, TypeBrowser)
 	if err != nil {

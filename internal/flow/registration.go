@@ -275,6 +275,14 @@ func (s *Service) submitRegistration(w http.ResponseWriter, r *http.Request, f *
 			s.sessions.SetCookie(w, se, tok)
 		}
 		to := s.returnURL(f)
+		if f.Challenge != "" && s.o.OAuth2 != nil && se != nil {
+			next, err := s.o.OAuth2.AcceptLogin(ctx, f.Challenge, i.ID, []string{"pwd"})
+			if err != nil {
+				return s.browserError(w, r, f, web.BadRequest("The OAuth2 sign-in request is no longer valid; go back to the application and start again.").WithCause(err))
+			}
+			to = next
+			cont = nil // the client comes first; verification can wait
+		}
 		if !acceptsJSON(r) {
 			if len(cont) > 0 && cont[0].Action == "show_verification_ui" && f.ReturnTo == "" {
 				to = cont[0].Flow.URL

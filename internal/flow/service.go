@@ -35,6 +35,12 @@ type Passwords interface {
 	IsOverload(err error) bool
 }
 
+// OAuth2Login accepts an OAuth2 login request for the identity that just
+// signed in and returns where the browser goes next.
+type OAuth2Login interface {
+	AcceptLogin(ctx context.Context, challenge, subject string, amr []string) (string, error)
+}
+
 // Field is a traits input the identity schema declares.
 type Field struct {
 	Name         string // traits.email
@@ -93,7 +99,10 @@ type Options struct {
 	Hooks      map[string][]WebHook
 	HookClient *http.Client
 	Logger     *slog.Logger
-	Now        func() time.Time
+	// OAuth2 accepts the OAuth2 login request a browser login or
+	// registration was started for (login_challenge); nil: none.
+	OAuth2 OAuth2Login
+	Now    func() time.Time
 }
 
 // Service runs the self-service flows.

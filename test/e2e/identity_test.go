@@ -292,3 +292,10 @@ func testNativeFlows(t *testing.T, args ...string) {
 	}
 	_ = http.StatusOK
 }
+
+// adminOAuth2 is Ory's SDK for the OAuth2 admin API of the server.
+func (e *identityEnv) adminOAuth2() ory.OAuth2API {
+	adm := ory.NewConfiguration()
+	adm.Servers = ory.ServerConfigurations{{URL: e.srv.admin}}
+	return ory.NewAPIClient(adm).OAuth2API
+}
