@@ -153,7 +153,7 @@ var (
 	labelPasswordSignIn   = info(1010022, "Sign in with password")
 	labelSignUp           = info(1040001, "Sign up")
 	labelPassword         = info(1070001, "Password")
-	labelID               = info(1070004, "ID")
+	labelID               = info(1070004, "Email or username")
 	labelSave             = info(1070003, "Save")
 	labelSubmit           = info(1070005, "Submit")
 	labelEmail            = info(1070007, "Email")

@@ -419,3 +419,67 @@ func TestUIWithoutJavaScript(t *testing.T) {
 		t.Fatalf("after sign-in:\n%s", html)
 	}
 }
+
+// A TV signs in with the device flow: the person enters the code on the
+// device page (prefilled from the link), signs in, allows, and the TV's
+// poll gets its tokens. Pages speak German when asked, and a broken link
+// lands on a readable error page.
+func TestUIDeviceGermanAndErrors(t *testing.T) {
+	e := startIdentity(t)
+	pub := e.srv.public
+	ctx := browser(t, true)
+	e.register(t, "tv@example.com", "tv owners passphrase")
+	cl, _, err := e.adminOAuth2().CreateOAuth2Client(context.Background()).OAuth2Client(ory.OAuth2Client{ClientName: ory.PtrString("Living-room TV"),
+		TokenEndpointAuthMethod: ory.PtrString("none"), GrantTypes: []string{"urn:ietf:params:oauth:grant-type:device_code"},
+		Scope: ory.PtrString("openid")}).Execute()
+	if err != nil {
+		t.Fatalf("client: %v %s", err, bodyOf(err))
+	}
+	conf := oauth2.Config{ClientID: *cl.ClientId, Scopes: []string{"openid"}, Endpoint: oauth2.Endpoint{
+		DeviceAuthURL: pub + "/oauth2/device/auth", TokenURL: pub + "/oauth2/token", AuthStyle: oauth2.AuthStyleInParams}}
+	da, err := conf.DeviceAuth(context.Background())
+	if err != nil {
+		t.Fatalf("device auth: %v", err)
+	}
+	cdp(t, ctx, "device link", chromedp.Navigate(da.VerificationURIComplete), chromedp.WaitVisible(`input[name="user_code"]`, chromedp.ByQuery))
+	shot(t, ctx, "device")
+	cdp(t, ctx, "code", chromedp.Click(`main form button[type="submit"]`, chromedp.ByQuery), chromedp.WaitVisible(`input[name="identifier"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="identifier"]`, "tv@example.com", chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="password"]`, "tv owners passphrase", chromedp.ByQuery),
+		chromedp.Click(`button[name="method"][value="password"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`button[value="allow"]`, chromedp.ByQuery), chromedp.Click(`button[value="allow"]`, chromedp.ByQuery),
+		chromedp.Sleep(500*time.Millisecond))
+	pctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tok, err := conf.DeviceAccessToken(pctx, da)
+	if err != nil || tok.AccessToken == "" {
+		t.Fatalf("device token: %v", err)
+	}
+
+	de := jarClient(t)
+	req, _ := http.NewRequest("GET", pub+"/ui/login", nil)
+	req.Header.Set("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
+	var html string
+	for range 5 { // follow to the flow's page
+		resp, err := de.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if loc, _ := resp.Location(); loc != nil {
+			req, _ = http.NewRequest("GET", loc.String(), nil)
+			req.Header.Set("Accept-Language", "de-DE,de;q=0.9,en;q=0.5")
+			continue
+		}
+		html = string(b)
+		break
+	}
+	if !strings.Contains(html, "Mit Passwort anmelden") || !strings.Contains(html, `lang="de"`) {
+		t.Fatalf("German sign-in page:\n%s", html)
+	}
+	_, html = pageHTML(t, jarClient(t), pub+"/ui/error?id=nope")
+	if !strings.Contains(html, "no longer valid") {
+		t.Fatalf("error page:\n%s", html)
+	}
+}
