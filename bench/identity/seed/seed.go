@@ -215,14 +215,18 @@ func parallel(ctx context.Context, n, writers int, done func(int64), fn func(con
 	return ctx.Err()
 }
 
-// progress returns a counter that writes a line at every tenth of n.
+// progress returns a counter that writes a line at every tenth of n; the
+// writers call it concurrently, so lines are written one at a time.
 func progress(w io.Writer, what string, n int) func(int64) {
 	step := int64(max(n/10, 1))
 	start := time.Now()
+	var mu sync.Mutex
 	return func(k int64) {
 		if w != nil && k%step == 0 {
 			el := time.Since(start).Seconds()
+			mu.Lock()
 			fmt.Fprintf(w, "identityseed: %d/%d %s (%.0f/s)\n", k, n, what, float64(k)/max(el, 1e-9))
+			mu.Unlock()
 		}
 	}
 }
