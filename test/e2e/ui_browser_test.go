@@ -242,6 +242,13 @@ func TestUIBrowserJourney(t *testing.T) {
 	if rp.signIns() != 2 {
 		t.Fatalf("relying party saw %d sign-ins, want 2", rp.signIns())
 	}
+	// Signing out ends the OAuth2 login session too: the client's next
+	// sign-in asks for the password again.
+	signOut()
+	cdp(t, ctx, "relying party after sign-out", chromedp.Navigate(rp.url+"/login"), chromedp.WaitVisible(`input[name="identifier"]`, chromedp.ByQuery))
+	if rp.signIns() != 2 {
+		t.Fatalf("signed in to the client without a password after signing out")
+	}
 }
 
 // testRP is a relying party built on golang.org/x/oauth2 and go-oidc.
