@@ -233,6 +233,11 @@ func (a *App) PublicAddr() string { return a.publicLn.Addr().String() }
 func (a *App) AdminAddr() string  { return a.adminLn.Addr().String() }
 
 func (a *App) server(name string, h http.Handler, l config.Listener) *http.Server {
+	if c := l.CORS; c.Enabled && name == "public" {
+		creds := c.AllowCredentials == nil || *c.AllowCredentials
+		h = web.CORS{AllowedOrigins: c.AllowedOrigins, AllowedMethods: c.AllowedMethods, AllowedHeaders: c.AllowedHeaders,
+			ExposedHeaders: c.ExposedHeaders, AllowCredentials: creds, MaxAge: c.MaxAge}.Handler(h)
+	}
 	wrapped := web.Wrap(h, web.Options{
 		Name:            name,
 		Logger:          a.Log,

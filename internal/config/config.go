@@ -48,6 +48,18 @@ type Listener struct {
 	Port       int        `json:"port"`
 	BaseURL    string     `json:"base_url"`
 	RequestLog RequestLog `json:"request_log"`
+	CORS       CORS       `json:"cors"`
+}
+
+// CORS configures cross-origin requests to a listener (public only).
+type CORS struct {
+	Enabled          bool     `json:"enabled"`
+	AllowedOrigins   []string `json:"allowed_origins"`
+	AllowedMethods   []string `json:"allowed_methods"`
+	AllowedHeaders   []string `json:"allowed_headers"`
+	ExposedHeaders   []string `json:"exposed_headers"`
+	AllowCredentials *bool    `json:"allow_credentials"`
+	MaxAge           int      `json:"max_age"`
 }
 
 // RequestLog tunes access logging.

@@ -270,3 +270,38 @@ func TestOutboundClientRefusesPrivateAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestCORS(t *testing.T) {
+	h := CORS{AllowedOrigins: []string{"https://app.example.com", "https://*.example.org"}, AllowCredentials: true, MaxAge: 60}.
+		Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) }))
+	do := func(method, origin string, preflight bool) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(method, "/sessions/whoami", nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if preflight {
+			r.Header.Set("Access-Control-Request-Method", "GET")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	for origin, want := range map[string]bool{"https://app.example.com": true, "https://a.b.example.org": true,
+		"https://evil.com": false, "http://app.example.com": false, "https://example.org.evil.com": false} {
+		got := do("GET", origin, false).Header().Get("Access-Control-Allow-Origin") == origin
+		if got != want {
+			t.Errorf("%s: allowed %v, want %v", origin, got, want)
+		}
+	}
+	pf := do("OPTIONS", "https://app.example.com", true)
+	if pf.Code != 204 || pf.Header().Get("Access-Control-Allow-Methods") == "" || pf.Header().Get("Access-Control-Allow-Credentials") != "true" ||
+		pf.Header().Get("Access-Control-Max-Age") != "60" {
+		t.Fatalf("preflight: %d %v", pf.Code, pf.Header())
+	}
+	if pf := do("OPTIONS", "https://evil.com", true); pf.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("preflight of an unknown origin allowed")
+	}
+	if rec := do("GET", "", false); rec.Header().Get("Access-Control-Allow-Origin") != "" || rec.Code != 200 {
+		t.Fatal("a request without Origin got CORS headers")
+	}
+}
