@@ -238,11 +238,13 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request) error {
 // home shows who is signed in, with the way to the account and out.
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) error {
 	type homeView struct {
+		SignedIn        bool
 		Email, Name, ID string
 		Verified        bool
 	}
 	var v homeView
 	if se, err := h.sessions.FromRequest(r); err == nil && se.Identity != nil {
+		v.SignedIn = true
 		var t map[string]any
 		_ = json.Unmarshal(se.Identity.Traits, &t)
 		v.Email, _ = t["email"].(string)

@@ -123,7 +123,6 @@ type page struct {
 	Logo    string
 	Title   string
 	Body    any
-	Session *session.Session
 }
 
 // render writes a page with security headers: a policy that allows the
@@ -132,9 +131,6 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	lang := langOf(r)
 	p := page{Lang: lang, T: func(k string) string { return translate(lang, k) }, Product: h.o.ProductName, Logo: h.o.LogoURL,
 		Title: translate(lang, title), Body: body}
-	if se, err := h.sessions.FromRequest(r); err == nil {
-		p.Session = se
-	}
 	var b bytes.Buffer
 	if err := h.tmpl.ExecuteTemplate(&b, name, p); err != nil {
 		return err
@@ -188,7 +184,7 @@ func (h *Handler) adminCall(ctx context.Context, method, path string, body, out 
 	return rec.Code, nil
 }
 
-// errorCode reads the error id of an envelope (web errors).
+// errorStatus is the HTTP status of a web error (0 for other errors).
 func errorStatus(err error) int {
 	var we *web.Error
 	if errors.As(err, &we) {
