@@ -2,9 +2,7 @@ package courier
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/warden-iam/warden/internal/storage"
@@ -47,10 +45,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		return web.BadRequest("status must be queued, processing, sent or abandoned.").WithDetails("field", "status")
 	}
 	if v.Has("page_size") {
-		s := v.Get("page_size")
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return web.BadRequest("page_size must be a whole number of at least 1, not %s.", strconv.Quote(s)).WithDetails("field", "page_size")
+		n, err := web.ParsePageSize(v.Get("page_size"))
+		if err != nil {
+			return err
 		}
 		q.PageSize = n
 	}
@@ -62,14 +59,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		return httpError(err, "")
 	}
 	if p.NextToken != "" {
-		next := url.Values{}
-		for _, k := range []string{"status", "recipient", "page_size"} {
-			if v.Has(k) {
-				next.Set(k, v.Get(k))
-			}
-		}
-		next.Set("page_token", p.NextToken)
-		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
+		web.SetNextLink(w, r, []string{"status", "recipient", "page_size"}, p.NextToken)
 	}
 	web.WriteJSON(w, http.StatusOK, p.Messages)
 	return nil

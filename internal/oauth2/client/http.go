@@ -3,9 +3,7 @@ package client
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/warden-iam/warden/internal/storage"
@@ -67,9 +65,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	q := ListQuery{Name: v.Get("client_name"), Owner: v.Get("owner"), PageToken: v.Get("page_token")}
 	if s := v.Get("page_size"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return web.BadRequest("page_size must be a whole number of at least 1, not %s.", strconv.Quote(s)).WithDetails("field", "page_size")
+		n, err := web.ParsePageSize(s)
+		if err != nil {
+			return err
 		}
 		q.PageSize = n
 	}
@@ -78,14 +76,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		return httpError(err, "")
 	}
 	if p.NextToken != "" {
-		next := url.Values{}
-		for _, k := range []string{"client_name", "owner", "page_size"} {
-			if v.Has(k) {
-				next.Set(k, v.Get(k))
-			}
-		}
-		next.Set("page_token", p.NextToken)
-		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
+		web.SetNextLink(w, r, []string{"client_name", "owner", "page_size"}, p.NextToken)
 	}
 	web.WriteJSON(w, http.StatusOK, p.Clients)
 	return nil

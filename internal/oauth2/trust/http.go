@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -126,9 +125,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	q := ListQuery{Issuer: v.Get("issuer"), PageToken: v.Get("page_token")}
 	if s := v.Get("page_size"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return web.BadRequest("page_size must be a whole number of at least 1, not %s.", strconv.Quote(s)).WithDetails("field", "page_size")
+		n, err := web.ParsePageSize(s)
+		if err != nil {
+			return err
 		}
 		q.PageSize = n
 	}
@@ -137,14 +136,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		return httpError(err, "", "")
 	}
 	if p.NextToken != "" {
-		next := url.Values{}
-		for _, k := range []string{"issuer", "page_size"} {
-			if v.Has(k) {
-				next.Set(k, v.Get(k))
-			}
-		}
-		next.Set("page_token", p.NextToken)
-		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, next.Encode()))
+		web.SetNextLink(w, r, []string{"issuer", "page_size"}, p.NextToken)
 	}
 	web.WriteJSON(w, http.StatusOK, p.Issuers)
 	return nil
