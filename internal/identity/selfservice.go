@@ -86,11 +86,7 @@ func (s *Service) UpdateTraits(ctx context.Context, id string, traits json.RawMe
 // FindByAddress returns the identity with a verifiable ("verifiable") or
 // recovery ("recovery") address.
 func (s *Service) FindByAddress(ctx context.Context, kind, via, value string) (*Identity, error) {
-	f, ok := s.store.(AddressFinder)
-	if !ok {
-		return nil, fmt.Errorf("find by address: %w", storage.ErrNotFound)
-	}
-	return f.FindByAddress(ctx, kind, via, normalizeAddress(via, value))
+	return s.store.FindByAddress(ctx, kind, via, normalizeAddress(via, value))
 }
 
 // MarkVerified records that the identity proved it controls an address.

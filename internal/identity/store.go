@@ -27,6 +27,9 @@ type Store interface {
 	// FindByIdentifier reads the identity whose credential of type typ
 	// has the identifier, with its credentials.
 	FindByIdentifier(ctx context.Context, typ, identifier string) (*Identity, error)
+	// FindByAddress reads the identity with the address (kind
+	// "verifiable" or "recovery"), with its credentials.
+	FindByAddress(ctx context.Context, kind, via, value string) (*Identity, error)
 	// UpdateIdentity replaces the stored identity i.ID with i: its row,
 	// identifiers and addresses, and its credentials (all of them: i
 	// carries the full set), all or nothing.
@@ -35,11 +38,4 @@ type Store interface {
 	DeleteIdentity(ctx context.Context, id string) error
 	// ListIdentities returns a page of identities.
 	ListIdentities(ctx context.Context, q ListQuery) ([]*Identity, error)
-}
-
-// AddressFinder finds identities by address.
-type AddressFinder interface {
-	// FindByAddress reads the identity with the address (kind
-	// "verifiable" or "recovery"), with its credentials.
-	FindByAddress(ctx context.Context, kind, via, value string) (*Identity, error)
 }

@@ -83,7 +83,7 @@ func New(o Options, flows Flows, identities Identities, sessions Sessions, admin
 	if !cssColor.MatchString(o.PrimaryColor) {
 		return nil, fmt.Errorf("ui: primary colour %q is not a CSS colour such as #3b5bdb", o.PrimaryColor)
 	}
-	t, err := template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html")
+	t, err := template.New("").ParseFS(templateFS, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("ui: templates: %w", err)
 	}
@@ -192,5 +192,3 @@ func errorStatus(err error) int {
 	}
 	return 0
 }
-
-var funcs = template.FuncMap{}

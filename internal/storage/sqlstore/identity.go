@@ -318,7 +318,7 @@ func (s *Identities) ListIdentities(ctx context.Context, q identity.ListQuery) (
 	return out, nil
 }
 
-// FindByAddress implements identity.AddressFinder.
+// FindByAddress implements identity.Store.
 func (s *Identities) FindByAddress(ctx context.Context, kind, via, value string) (*identity.Identity, error) {
 	var id string
 	if err := s.db.QueryRow(ctx, `SELECT identity_id FROM identity_addresses WHERE kind = ? AND via = ? AND value = ?`,
