@@ -9,12 +9,17 @@
 #      K4g over the seeded identities)
 #   1h. K1 with one hot session (no fixtures): whoami answered from its
 #       reused answer after the first request
-#   2. open loop at half of K1's hot rate in 1h: K1 (its p99 mark)
-#   3. concurrency 16: K2 (sign-ins as seeded identities) and K3 (sign-ups)
+#   2. open loop at half of K1's hot rate in 1h: K1 (its p99 mark); 2b.
+#      the same for K4 at half of its rate in 1
+#   3. concurrency 16: K2 (sign-ins as seeded identities) and K3 (sign-ups),
+#      between two runs of bench/cmd/hashceiling (the hash alone, pinned like
+#      the server): sign-ins per server CPU-second against their mean
 #   4. open loop at twice K2's rate in 3 for 30 s (quick: 10 s), 256 workers
 #      so the server's hashing queue fills: K2's p99, shed operations, RSS
 #   5. the server restarted on the same database with bcrypt cost 12, 1,000
-#      more identities seeded with a bcrypt-12 hash (quick: 200): K2
+#      more identities seeded with a bcrypt-12 hash (quick: 200): K2 at
+#      four sign-ins per server core (what its hashing pool admits), between
+#      two runs of bench/cmd/hashceiling
 #   6. PostgreSQL only: database transactions per operation of K1, K4, K4i
 #      and K4g (each of their statements runs in a transaction of its own,
 #      so this is their statements per operation)
@@ -51,6 +56,7 @@ bin=$(mktemp -d)
 go build -o "$bin/warden" ./cmd/warden
 go build -o "$bin/load" ./bench/cmd/load
 go build -o "$bin/identityseed" ./bench/cmd/identityseed
+go build -o "$bin/hashceiling" ./bench/cmd/hashceiling
 
 srvpin=() loadpin=()
 if [ "${WARDEN_BENCH_PIN:-}" = 1 ]; then
@@ -123,6 +129,29 @@ harness() {
     grep -v -E ': (warm-up [0-9.]+m?s|measuring|setup|checking)$|^baseline: [0-9]|^K[0-9a-z]+: [0-9]+ ok, '
 }
 
+# ceiling FILE ARGS...: the raw cost of the sign-in hash (bench/cmd/hashceiling),
+# pinned like the server and measured while it idles, its line on stdout.
+ceiling() {
+  local json=$1
+  shift
+  "${srvpin[@]}" "$bin/hashceiling" --duration "$duration" "$@" --json >"$out/$json"
+  jq -r '"hash ceiling (\(.hash)): \(.per_cpu_second * 10 | floor / 10) per CPU-second (\(.cpu_ms_per_compare * 10 | floor / 10) ms each)"' "$out/$json"
+}
+
+# versus_ceiling REPORT ID CEILING...: workload ID's sign-ins per server
+# CPU-second against the mean of the ceiling runs.
+versus_ceiling() {
+  local report=$1 id=$2
+  shift 2
+  local files=()
+  for f in "$@"; do files+=("$out/$f"); done
+  jq -rs --arg id "$id" '
+    (.[1:] | map(.per_cpu_second) | add / length) as $c
+    | (.[0].workloads[] | select(.id == $id) | .server.ops_per_cpu_second) as $k
+    | "\($id): \($k * 10 | floor / 10) per server CPU-second against a ceiling of \($c * 10 | floor / 10): \($k / $c * 100 | floor / 100)x"' \
+    "$out/$report" "${files[@]}" 2>/dev/null || true
+}
+
 # rate FILE ID: the ops/s of workload ID in report FILE, rounded down.
 rate() {
   jq -r --arg id "$2" '.workloads[] | select(.id == $id) | .ops_per_sec | floor' "$out/$1" 2>/dev/null || true
@@ -162,9 +191,17 @@ if [ -n "$k1rate" ] && [ "$k1rate" -gt 1 ]; then
 else
   phase "2. skipped: no K1 rate from phase 1 (is jq installed?)"
 fi
+k4rate=$(rate identity-c16.json K4)
+if [ -n "$k4rate" ] && [ "$k4rate" -gt 1 ]; then
+  phase "2b. open loop at $((k4rate / 2))/s (half of K4's closed-loop rate in 1): pages of 250"
+  harness identity-k4-open.json --concurrency 16 --rate "$((k4rate / 2))" "${fixtures[@]}" K4
+fi
 
-phase "3. API login and registration, argon2id (m=19 MiB, t=2, p=1); concurrency 16"
+phase "3. API login and registration, argon2id (m=19 MiB, t=2, p=1); concurrency 16, the hash's ceiling before and after"
+ceiling ceiling-argon2-before.json
 harness identity-argon2.json --concurrency 16 "${fixtures[@]}" K2 K3
+ceiling ceiling-argon2-after.json
+for id in K2 K3; do versus_ceiling identity-argon2.json "$id" ceiling-argon2-before.json ceiling-argon2-after.json; done
 k2rate=$(rate identity-argon2.json K2)
 if [ -n "$k2rate" ] && [ "$k2rate" -gt 0 ]; then
   phase "4. overload: K2 at $((k2rate * 2))/s (twice its closed-loop rate) for $overload, 256 workers"
@@ -177,11 +214,21 @@ else
 fi
 stop_server
 
-phase "5. bcrypt cost 12: $bcryptIdentities more identities with a bcrypt-12 hash, the server restarted; concurrency 16"
+# A bcrypt-12 comparison takes ~0.23 s, so the hashing pool (one slot per
+# server core, sign-ins refused once the expected wait passes 1 s) holds about
+# four sign-ins per core: at concurrency 16 most would be refused at once and
+# retried, and the harness would measure refusals. Four per server core is
+# what the pool accepts.
+bcryptConc=$((4 * $(nproc)))
+if [ ${#srvpin[@]} -gt 0 ]; then bcryptConc=4; fi
+phase "5. bcrypt cost 12: $bcryptIdentities more identities with a bcrypt-12 hash, the server restarted; concurrency $bcryptConc"
 "$bin/identityseed" --dsn "$dsn" --identities "$bcryptIdentities" --sessions 0 --hasher bcrypt --bcrypt-cost 12 \
   --email-prefix bcuser --fixtures "$out/identity-fixtures-bcrypt.json" 2>/dev/null
 start_server identity.hashers.algorithm=bcrypt identity.hashers.bcrypt.cost=12
-harness identity-bcrypt.json --concurrency 16 --identity-fixtures "$out/identity-fixtures-bcrypt.json" K2
+ceiling ceiling-bcrypt-before.json --algorithm bcrypt --bcrypt-cost 12
+harness identity-bcrypt.json --concurrency "$bcryptConc" --identity-fixtures "$out/identity-fixtures-bcrypt.json" K2
+ceiling ceiling-bcrypt-after.json --algorithm bcrypt --bcrypt-cost 12
+versus_ceiling identity-bcrypt.json K2 ceiling-bcrypt-before.json ceiling-bcrypt-after.json
 
 if [ "$db" = postgres ]; then
   phase "6. database transactions per operation ($countOps operations each, no warm-up)"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -128,10 +129,15 @@ func Run(ctx context.Context, cfg RunConfig, client *Client, op Op) *Stats {
 	conc := max(cfg.Concurrency, 1)
 	start := time.Now()
 	deadline := start.Add(cfg.Duration)
-	var claimed atomic.Int64 // operations claimed (closed loop) or tickets taken (open loop)
-	var period float64
+	var claimed atomic.Int64 // operations claimed (closed loop)
+	var dues <-chan time.Time
 	if cfg.Rate > 0 {
-		period = float64(time.Second) / cfg.Rate
+		// The pacer sleeps in a system call; a second P keeps the workers
+		// running meanwhile even when the harness has one core.
+		if runtime.GOMAXPROCS(0) < 2 {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+		}
+		dues = pace(ctx, cfg, start, deadline, float64(time.Second)/cfg.Rate)
 	}
 
 	runID := runCounter.Add(1)
@@ -148,7 +154,7 @@ func Run(ctx context.Context, cfg RunConfig, client *Client, op Op) *Stats {
 		go func() {
 			defer wg.Done()
 			if cfg.Rate > 0 {
-				openLoop(ctx, cfg, w, ws, op, start, deadline, period, &claimed)
+				openLoop(ctx, w, ws, op, dues)
 			} else {
 				closedLoop(ctx, cfg, w, ws, op, deadline, &claimed)
 			}
@@ -209,26 +215,40 @@ func closedLoop(ctx context.Context, cfg RunConfig, w *Worker, ws *workerStats, 
 	}
 }
 
-func openLoop(ctx context.Context, cfg RunConfig, w *Worker, ws *workerStats, op Op, start, deadline time.Time, period float64, tickets *atomic.Int64) {
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
-	defer timer.Stop()
-	for ctx.Err() == nil {
-		i := tickets.Add(1) - 1
-		if cfg.Requests > 0 && i >= cfg.Requests {
-			return
+// pace hands out the open loop's due times: operation i is due at start +
+// i*period. One goroutine does all the waiting, so at most one OS thread sleeps
+// in nanosleep at a time and the workers wait on a channel, holding no P: a
+// response that arrives while the next operation is being waited for is read
+// at once, also when the harness is pinned to one core. A due time that finds
+// every worker busy waits for the first free one (its lag is recorded). The
+// channel is closed when the run's bound or deadline is reached.
+func pace(ctx context.Context, cfg RunConfig, start, deadline time.Time, period float64) <-chan time.Time {
+	ch := make(chan time.Time)
+	go func() {
+		defer close(ch)
+		timer := time.NewTimer(time.Hour)
+		timer.Stop()
+		defer timer.Stop()
+		for i := int64(0); cfg.Requests <= 0 || i < cfg.Requests; i++ {
+			due := start.Add(time.Duration(float64(i) * period))
+			if !due.Before(deadline) || !time.Now().Before(deadline) {
+				return // behind schedule at the end: the rest is counted as unsent
+			}
+			if !waitUntil(ctx, timer, due) {
+				return
+			}
+			select {
+			case ch <- due:
+			case <-ctx.Done():
+				return
+			}
 		}
-		due := start.Add(time.Duration(float64(i) * period))
-		if !due.Before(deadline) {
-			return
-		}
-		now := time.Now()
-		if !now.Before(deadline) {
-			return // behind schedule at the end: the rest is counted as unsent
-		}
-		if !waitUntil(ctx, timer, due) {
-			return
-		}
+	}()
+	return ch
+}
+
+func openLoop(ctx context.Context, w *Worker, ws *workerStats, op Op, dues <-chan time.Time) {
+	for due := range dues {
 		ws.lag.Record(time.Since(due))
 		res := op(ctx, w)
 		lat := time.Since(due)
