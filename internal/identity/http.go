@@ -126,7 +126,7 @@ func (h *Handler) deleteCredential(w http.ResponseWriter, r *http.Request) error
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	v := r.URL.Query()
 	q := ListRequest{PageToken: v.Get("page_token"), IDs: v["ids"], CredentialsIdentifier: v.Get("credentials_identifier"),
-		Include: v["include_credential"]}
+		Include: v["include_credential"], StoredAddresses: true}
 	size := v.Get("page_size")
 	if size == "" {
 		size = v.Get("per_page")
@@ -155,7 +155,20 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 		}
 		w.Header().Set("Link", `</admin/identities?`+next.Encode()+`>; rel="next"`)
 	}
-	web.WriteJSON(w, http.StatusOK, p.Identities)
+	b := make([]byte, 0, 512*len(p.Identities)+3)
+	b = append(b, '[')
+	for k, i := range p.Identities {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		if b, err = appendListed(b, i); err != nil {
+			return err
+		}
+	}
+	b = append(b, "]\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 	return nil
 }
 

@@ -49,6 +49,19 @@ type Identity struct {
 	OrganizationID      *string               `json:"organization_id,omitempty"`
 	CreatedAt           time.Time             `json:"created_at"`
 	UpdatedAt           time.Time             `json:"updated_at"`
+	// Stored, when set, holds the addresses as stored, not decoded, in place
+	// of VerifiableAddresses and RecoveryAddresses (which are then empty):
+	// lists ask for them so (ListRequest.StoredAddresses) and write them out
+	// as they are.
+	Stored *StoredAddresses `json:"-"`
+}
+
+// StoredAddresses are an identity's addresses as stored: the JSON arrays
+// the API shows as verifiable_addresses and recovery_addresses, each
+// element in the shape of VerifiableAddress and RecoveryAddress.
+type StoredAddresses struct {
+	Verifiable json.RawMessage
+	Recovery   json.RawMessage
 }
 
 // Credential is one way of signing in. Config is the type's JSON; the API

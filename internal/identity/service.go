@@ -600,6 +600,10 @@ type ListRequest struct {
 	IDs                   []string
 	CredentialsIdentifier string
 	Include               []string
+	// StoredAddresses leaves the addresses as stored (Identity.Stored), for
+	// a caller that only writes them out: decoding them is most of the cost
+	// of a page.
+	StoredAddresses bool
 }
 
 // Page is one page of identities; NextToken is empty on the last page.
@@ -631,7 +635,8 @@ func (s *Service) List(ctx context.Context, r ListRequest) (Page, error) {
 		after = string(b)
 	}
 	ids, err := s.store.ListIdentities(ctx, ListQuery{After: after, Limit: n + 1, IDs: r.IDs,
-		CredentialsIdentifier: strings.TrimSpace(r.CredentialsIdentifier), WithCredentials: len(r.Include) > 0})
+		CredentialsIdentifier: strings.TrimSpace(r.CredentialsIdentifier), WithCredentials: len(r.Include) > 0,
+		StoredAddresses: r.StoredAddresses})
 	if err != nil {
 		return Page{}, err
 	}

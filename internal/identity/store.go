@@ -11,6 +11,8 @@ type ListQuery struct {
 	IDs                   []string
 	CredentialsIdentifier string
 	WithCredentials       bool
+	// StoredAddresses asks for Identity.Stored in place of decoded addresses.
+	StoredAddresses bool
 }
 
 // Store is what the identity service needs from storage. A missing

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -26,6 +27,43 @@ const identityCols = `id, schema_id, state, state_changed_at, traits, metadata_p
 type addressesJSON struct {
 	Verifiable []identity.VerifiableAddress `json:"v,omitempty"`
 	Recovery   []identity.RecoveryAddress   `json:"r,omitempty"`
+}
+
+// splitAddresses returns the two arrays of a stored addressesJSON without
+// decoding them: json.Marshal wrote it as {"v":[...],"r":[...]}, either
+// member left out when empty. Inside the first array the bytes `],"r":[`
+// cannot occur except at its end (every quote inside a string is escaped,
+// and no address field is named "r"). Anything else is decoded the slow way.
+func splitAddresses(s string) (v, r json.RawMessage, err error) {
+	const vKey, rKey, sep = `{"v":[`, `{"r":[`, `],"r":[`
+	switch {
+	case s == "{}" || s == "":
+		return nil, nil, nil
+	case strings.HasPrefix(s, vKey) && strings.HasSuffix(s, "]}"):
+		body := s[len(vKey)-1 : len(s)-1] // [...] or [...],"r":[...]
+		if k := strings.Index(body, sep); k >= 0 {
+			return nullIfEmpty(json.RawMessage(body[:k+1])), nullIfEmpty(json.RawMessage(body[k+len(sep)-1:])), nil
+		}
+		return nullIfEmpty(json.RawMessage(body)), nil, nil
+	case strings.HasPrefix(s, rKey) && strings.HasSuffix(s, "]}") && !strings.Contains(s, `],"v":[`):
+		return nil, nullIfEmpty(json.RawMessage(s[len(rKey)-1 : len(s)-1])), nil
+	}
+	var a struct {
+		Verifiable json.RawMessage `json:"v"`
+		Recovery   json.RawMessage `json:"r"`
+	}
+	if err := json.Unmarshal([]byte(s), &a); err != nil {
+		return nil, nil, err
+	}
+	return nullIfEmpty(a.Verifiable), nullIfEmpty(a.Recovery), nil
+}
+
+// nullIfEmpty is nil for an absent, null or empty array.
+func nullIfEmpty(b json.RawMessage) json.RawMessage {
+	if t := bytes.TrimSpace(b); len(t) == 0 || string(t) == "null" || string(t) == "[]" {
+		return nil
+	}
+	return b
 }
 
 func nullString(s string) any {
@@ -65,6 +103,7 @@ type identityScan struct {
 	changed, created, upd sqldb.Time
 	traits, addrs         string
 	pub, adm, ext, org    *string
+	stored                bool // leave the addresses as stored (identity.Identity.Stored)
 }
 
 func (x *identityScan) dest() []any {
@@ -89,6 +128,14 @@ func (x *identityScan) identity() (*identity.Identity, error) {
 		i.StateChangedAt = &t
 	}
 	i.CreatedAt, i.UpdatedAt = x.created.Time, x.upd.Time
+	if x.stored {
+		v, r, err := splitAddresses(x.addrs)
+		if err != nil {
+			return nil, fmt.Errorf("identity %s addresses: %w", i.ID, err)
+		}
+		i.Stored = &identity.StoredAddresses{Verifiable: v, Recovery: r}
+		return &i, nil
+	}
 	var a addressesJSON
 	if err := json.Unmarshal([]byte(x.addrs), &a); err != nil {
 		return nil, fmt.Errorf("identity %s addresses: %w", i.ID, err)
@@ -292,7 +339,11 @@ func (s *Identities) ListIdentities(ctx context.Context, q identity.ListQuery) (
 	defer rows.Close()
 	var out []*identity.Identity
 	for rows.Next() {
-		i, err := scanIdentity(rows)
+		x := identityScan{stored: q.StoredAddresses}
+		if err := rows.Scan(x.dest()...); err != nil {
+			return nil, fmt.Errorf("list identities: %w", err)
+		}
+		i, err := x.identity()
 		if err != nil {
 			return nil, fmt.Errorf("list identities: %w", err)
 		}
