@@ -20,7 +20,7 @@
 #   WARDEN_BENCH_DURATION  measured window per workload (default 10s, quick 3s)
 #   WARDEN_BENCH_WARMUP    warm-up before each window (default 2s, quick 1s)
 #   WARDEN_BENCH_OUT       folder for the JSON reports (default: a new temporary one)
-#   WARDEN_BENCH_PIN=1     server on core 1 with GOMAXPROCS=1, harness on core 0
+#   WARDEN_BENCH_PIN=1     server on core 1 with GOMAXPROCS=1, harness (and PostgreSQL) on core 0
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 db=${1:-sqlite}
@@ -72,6 +72,12 @@ if [ "$db" = postgres ]; then
   # The harness adds the CPU of the postmaster and its backends to the
   # per-operation figures.
   dbpid=(--db-pid "$(head -n 1 "$pgdir/data/postmaster.pid")")
+  if [ "${WARDEN_BENCH_PIN:-}" = 1 ]; then
+    # PostgreSQL shares core 0 with the harness, as the perf anchors' harness
+    # rules have it: the server's core is its own. Backends forked later
+    # inherit the postmaster's affinity.
+    for p in $(pgrep -u "$(stat -c %U "$pgdir/data")" postgres || true); do taskset -a -p -c 0 "$p" >/dev/null 2>&1 || true; done
+  fi
 fi
 
 # start_server NAME KEY=VALUE...: a fresh database and a server with the

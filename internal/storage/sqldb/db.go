@@ -34,9 +34,14 @@ const (
 
 // Options tune Open. The zero value gives the defaults.
 type Options struct {
-	// MaxConns is the PostgreSQL pool size (default 2*NumCPU+2) and the
-	// SQLite read pool size (default max(4, NumCPU)). SQLite always has one
-	// writer connection besides.
+	// MaxConns is the PostgreSQL pool size (default max(16, 4*NumCPU); a
+	// max_conns parameter in the DSN wins) and the SQLite read pool size
+	// (default max(4, NumCPU)). SQLite always has one writer connection
+	// besides. The PostgreSQL pool is not sized to the cores alone: while
+	// a core computes a password hash, a query's answer may wait a
+	// scheduling slice (up to 10 ms) to be read, and its connection waits
+	// with it; with a pool of a few connections the pool, not the bounded
+	// hashing queue, became the queue under a burst of sign-ins.
 	MaxConns int
 	// ConnMaxLifetime closes connections older than this (default 30m).
 	ConnMaxLifetime time.Duration
@@ -53,7 +58,7 @@ type Options struct {
 func (o Options) withDefaults(d Dialect) Options {
 	if o.MaxConns <= 0 {
 		if d == Postgres {
-			o.MaxConns = 2*runtime.NumCPU() + 2
+			o.MaxConns = max(16, 4*runtime.NumCPU())
 		} else {
 			o.MaxConns = max(4, runtime.NumCPU())
 		}
@@ -256,9 +261,23 @@ func openPostgres(d *dsn, o Options) (*DB, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
+	// Settings in the DSN win over the defaults.
+	if d.pool.maxConns > 0 {
+		o.MaxConns = d.pool.maxConns
+	}
+	if d.pool.lifetime > 0 {
+		o.ConnMaxLifetime = d.pool.lifetime
+	}
+	if d.pool.maxIdleTime > 0 {
+		o.ConnMaxIdleTime = d.pool.maxIdleTime
+	}
+	idle := o.MaxConns
+	if d.pool.maxIdle > 0 {
+		idle = min(d.pool.maxIdle, o.MaxConns)
+	}
 	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(o.MaxConns)
-	db.SetMaxIdleConns(o.MaxConns)
+	db.SetMaxIdleConns(idle)
 	db.SetConnMaxLifetime(o.ConnMaxLifetime)
 	db.SetConnMaxIdleTime(o.ConnMaxIdleTime)
 	return &DB{dialect: Postgres, writer: db, reader: db, opts: o, name: d.redacted()}, nil

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // dsn is a parsed data source name.
@@ -21,6 +23,16 @@ type dsn struct {
 	url string
 	// password is the PostgreSQL password, kept only to scrub it from errors.
 	password string
+	// pool holds the pool settings given in a PostgreSQL DSN (removed from
+	// url): max_conns, max_idle_conns, max_conn_lifetime, max_conn_idle_time.
+	pool poolSettings
+}
+
+// poolSettings are connection pool settings a PostgreSQL DSN may carry, by
+// the names other tools of this kind use; zero means "not given".
+type poolSettings struct {
+	maxConns, maxIdle     int
+	lifetime, maxIdleTime time.Duration
 }
 
 // sqliteReserved are SQLite DSN parameters that would break this package's
@@ -113,10 +125,49 @@ func parsePostgres(s string) (*dsn, error) {
 	if u.Opaque != "" {
 		return nil, errors.New("postgres DSN must have the form postgres://USER:PASSWORD@HOST:PORT/DATABASE")
 	}
-	if _, err := url.ParseQuery(u.RawQuery); err != nil {
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
 		return nil, fmt.Errorf("postgres DSN %s has a malformed query string", d.redacted())
 	}
+	if err := d.pool.take(q); err != nil {
+		return nil, fmt.Errorf("postgres DSN %s: %w", d.redacted(), err)
+	}
+	u.RawQuery = q.Encode()
+	d.url = u.String()
 	return d, nil
+}
+
+// take reads and removes the pool settings from q (the driver would send
+// unknown ones to the server as run-time parameters, which it refuses).
+func (p *poolSettings) take(q url.Values) error {
+	count := func(key string, dst *int) error {
+		if !q.Has(key) {
+			return nil
+		}
+		v := q.Get(key)
+		q.Del(key)
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10_000 {
+			return fmt.Errorf("%s must be a whole number from 1 to 10000, not %q", key, clip(v, 32))
+		}
+		*dst = n
+		return nil
+	}
+	duration := func(key string, dst *time.Duration) error {
+		if !q.Has(key) {
+			return nil
+		}
+		v := q.Get(key)
+		q.Del(key)
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%s must be a positive duration such as 30m, not %q", key, clip(v, 32))
+		}
+		*dst = d
+		return nil
+	}
+	return errors.Join(count("max_conns", &p.maxConns), count("max_idle_conns", &p.maxIdle),
+		duration("max_conn_lifetime", &p.lifetime), duration("max_conn_idle_time", &p.maxIdleTime))
 }
 
 // redacted returns the DSN with any password replaced.

@@ -57,6 +57,11 @@ func TestParseDSN(t *testing.T) {
 		{"postgres://u:hunter2@h:port/db", "not a valid URL"},
 		{"postgres://u:hunter2@h/db?a=%zz", "malformed query"},
 		{"host=localhost password=hunter2", "no scheme"},
+		{"postgres://u:hunter2@h/db?max_conns=0", "max_conns must be a whole number"},
+		{"postgres://u:hunter2@h/db?max_conns=many", "max_conns must be a whole number"},
+		{"postgres://u:hunter2@h/db?max_idle_conns=-1", "max_idle_conns must be"},
+		{"postgres://u:hunter2@h/db?max_conn_lifetime=forever", "max_conn_lifetime must be a positive duration"},
+		{"postgres://u:hunter2@h/db?max_conn_idle_time=0s", "max_conn_idle_time must be a positive duration"},
 	}
 	for _, c := range bad {
 		_, err := parseDSN(c.in)
@@ -158,4 +163,55 @@ func FuzzParseDSN(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPostgresPoolSettings: the pool settings of a PostgreSQL DSN are read
+// and removed from what the driver sees (it would send them to the server,
+// which refuses unknown parameters); the rest of the DSN is kept.
+func TestPostgresPoolSettings(t *testing.T) {
+	d, err := parseDSN("postgres://u:p%40ss@h:5432/warden?sslmode=disable&max_conns=32&max_idle_conns=8&max_conn_lifetime=1h&max_conn_idle_time=90s&application_name=w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := poolSettings{maxConns: 32, maxIdle: 8, lifetime: time.Hour, maxIdleTime: 90 * time.Second}
+	if d.pool != want {
+		t.Errorf("pool = %+v, want %+v", d.pool, want)
+	}
+	if strings.Contains(d.url, "max_") {
+		t.Errorf("the driver would see the pool settings: %s", d.url)
+	}
+	for _, keep := range []string{"sslmode=disable", "application_name=w", "u:p%40ss@h:5432/warden"} {
+		if !strings.Contains(d.url, keep) {
+			t.Errorf("%q lost from the DSN: %s", keep, d.url)
+		}
+	}
+	d, err = parseDSN("postgres://h/warden")
+	if err != nil || d.pool != (poolSettings{}) {
+		t.Errorf("no settings: %+v, %v", d.pool, err)
+	}
+}
+
+// TestPostgresPoolSettingsApplied: on a real server, a DSN with pool
+// settings connects (none of them reaches the server) and sizes the pool.
+func TestPostgresPoolSettingsApplied(t *testing.T) {
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("TEST_DATABASE_URL is not set")
+	}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	db, err := Open(context.Background(), base+sep+"max_conns=3&max_conn_idle_time=1m", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := db.Stats().MaxOpenConnections; got != 3 {
+		t.Errorf("pool of %d connections, want 3", got)
+	}
+	var one int
+	if err := db.QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Errorf("query: %d, %v", one, err)
+	}
 }
