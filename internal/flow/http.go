@@ -328,6 +328,13 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request, kind string) er
 	if id == "" {
 		return web.BadRequest("The flow query parameter is missing.")
 	}
+	if kind == KindLogin || kind == KindRegistration || kind == KindSettings {
+		done, ok := s.admit()
+		if !ok {
+			return web.NewError(http.StatusServiceUnavailable, "Too many sign-ins at once; try again in a moment.")
+		}
+		defer done()
+	}
 	f, prev, err := s.load(r.Context(), kind, id)
 	if err != nil {
 		if errors.Is(err, storage.ErrNotFound) {

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,7 +104,11 @@ type Options struct {
 	// OAuth2 accepts the OAuth2 login request a browser login or
 	// registration was started for (login_challenge); nil: none.
 	OAuth2 OAuth2Login
-	Now    func() time.Time
+	// MaxSubmitting bounds the login, registration and settings submissions
+	// in progress at once (default 64 per GOMAXPROCS, the hashing pool's
+	// slots and queue); past it a submission is refused at once with 503.
+	MaxSubmitting int
+	Now           func() time.Time
 }
 
 // Service runs the self-service flows.
@@ -115,6 +121,9 @@ type Service struct {
 	schemas    Schemas
 	courier    Courier
 	limiter    *limiter
+	// submitting counts the credential submissions in progress (see
+	// Options.MaxSubmitting).
+	submitting atomic.Int64
 }
 
 // NewService returns the flow service.
@@ -141,8 +150,25 @@ func NewService(o Options, store Store, identities *identity.Service, sessions *
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.MaxSubmitting <= 0 {
+		o.MaxSubmitting = 64 * runtime.GOMAXPROCS(0)
+	}
 	return &Service{o: o, store: store, identities: identities, sessions: sessions, passwords: passwords, schemas: schemas,
 		courier: courier, limiter: newLimiter()}
+}
+
+// admit counts a credential submission in, or refuses it when
+// MaxSubmitting are in progress. The hashing pool bounds the wait for a
+// hash, but not the work before it (loading the flow and the identity):
+// when sign-ins arrive faster than they can be hashed and that work waits
+// for a database connection, the queue would form there, unbounded. Done
+// must be called when the submission ends.
+func (s *Service) admit() (done func(), ok bool) {
+	if s.submitting.Add(1) > int64(s.o.MaxSubmitting) {
+		s.submitting.Add(-1)
+		return nil, false
+	}
+	return func() { s.submitting.Add(-1) }, true
 }
 
 func (s *Service) now() time.Time { return s.o.Now().UTC().Truncate(time.Microsecond) }
