@@ -61,7 +61,7 @@ func TestAdmitBoundsSubmissions(t *testing.T) {
 
 func TestMaxSubmittingDefault(t *testing.T) {
 	s := NewService(Options{}, nil, nil, nil, nil, nil, nil)
-	if s.o.MaxSubmitting < 64 {
-		t.Errorf("default MaxSubmitting %d, want at least 64", s.o.MaxSubmitting)
+	if s.o.MaxSubmitting < 32 {
+		t.Errorf("default MaxSubmitting %d, want at least 32", s.o.MaxSubmitting)
 	}
 }

@@ -105,8 +105,9 @@ type Options struct {
 	// registration was started for (login_challenge); nil: none.
 	OAuth2 OAuth2Login
 	// MaxSubmitting bounds the login, registration and settings submissions
-	// in progress at once (default 64 per GOMAXPROCS, the hashing pool's
-	// slots and queue); past it a submission is refused at once with 503.
+	// in progress at once (default 32 per GOMAXPROCS: at the default
+	// argon2id cost, about the second of waiting the hashing pool allows);
+	// past it a submission is refused at once with 503.
 	MaxSubmitting int
 	Now           func() time.Time
 }
@@ -151,7 +152,7 @@ func NewService(o Options, store Store, identities *identity.Service, sessions *
 		o.Now = time.Now
 	}
 	if o.MaxSubmitting <= 0 {
-		o.MaxSubmitting = 64 * runtime.GOMAXPROCS(0)
+		o.MaxSubmitting = 32 * runtime.GOMAXPROCS(0)
 	}
 	return &Service{o: o, store: store, identities: identities, sessions: sessions, passwords: passwords, schemas: schemas,
 		courier: courier, limiter: newLimiter()}
