@@ -41,44 +41,18 @@ go build -o "$bin/warden" ./cmd/warden
 go build -o "$bin/load" ./bench/cmd/load
 go build -o "$bin/oauth2seed" ./bench/cmd/oauth2seed
 
-srvpin=() loadpin=()
-if [ "${WARDEN_BENCH_PIN:-}" = 1 ]; then
-  srvpin=(taskset -c 1 env GOMAXPROCS=1)
-  loadpin=(taskset -c 0)
-fi
-
-pid="" pgstarted="" dirs=()
+dirs=()
 export WARDEN_PG_STATE="${TMPDIR:-/tmp}/warden-bench-oauth2-pg-$(id -u).state"
 export WARDEN_PG_PORT=${WARDEN_PG_PORT:-55632}
-stop_server() {
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    pid=""
-  fi
-}
+. bench/lib.sh
 cleanup() {
   stop_server
-  if [ -n "$pgstarted" ]; then scripts/pg.sh stop 2>/dev/null || true; fi
+  stop_postgres
   rm -rf "$bin" "${dirs[@]}"
 }
 trap cleanup EXIT
 
-dbpid=()
-if [ "$db" = postgres ]; then
-  eval "$(scripts/pg.sh start)"
-  pgstarted=1
-  read -r pgdir _ <"$WARDEN_PG_STATE"
-  # The harness adds the CPU of the postmaster and its backends to the
-  # per-operation figures.
-  dbpid=(--db-pid "$(head -n 1 "$pgdir/data/postmaster.pid")")
-  if [ "${WARDEN_BENCH_PIN:-}" = 1 ]; then
-    # PostgreSQL shares core 0 with the harness, as the perf anchors' harness
-    # rules have it: the server's core is its own. Backends forked later
-    # inherit the postmaster's affinity.
-    for p in $(pgrep -u "$(stat -c %U "$pgdir/data")" postgres || true); do taskset -a -p -c 0 "$p" >/dev/null 2>&1 || true; done
-  fi
-fi
+start_postgres
 
 # start_server NAME KEY=VALUE...: a fresh database and a server with the
 # benchmark settings plus the given ones; sets pid and dsn.
@@ -104,11 +78,6 @@ start_server() {
   for _ in $(seq 1 200); do curl -sf http://127.0.0.1:4433/health/ready >/dev/null && return 0; sleep 0.05; done
   echo "the server did not become ready (set WARDEN_BENCH_LOG=FILE to see its log)" >&2
   exit 1
-}
-
-phase() {
-  echo
-  echo "== $1"
 }
 
 # harness FILE ARGS...: one harness run, its table on stdout, setup notes kept.
