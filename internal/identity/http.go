@@ -165,10 +165,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	b = append(b, "]\n"...)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b)
+	web.WriteJSONBytes(w, http.StatusOK, append(b, "]\n"...))
 	return nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"time"
 	"unicode/utf8"
+
+	"github.com/warden-iam/warden/internal/web"
 )
 
 // appendListed appends i as the admin API shows it (the JSON of Identity,
@@ -40,13 +42,13 @@ func appendListed(b []byte, i *Identity) ([]byte, error) {
 	} else {
 		if len(i.VerifiableAddresses) > 0 {
 			b = append(b, `,"verifiable_addresses":`...)
-			if b, err = appendMarshal(b, i.VerifiableAddresses); err != nil {
+			if b, err = web.AppendJSON(b, i.VerifiableAddresses); err != nil {
 				return nil, err
 			}
 		}
 		if len(i.RecoveryAddresses) > 0 {
 			b = append(b, `,"recovery_addresses":`...)
-			if b, err = appendMarshal(b, i.RecoveryAddresses); err != nil {
+			if b, err = web.AppendJSON(b, i.RecoveryAddresses); err != nil {
 				return nil, err
 			}
 		}
@@ -61,7 +63,7 @@ func appendListed(b []byte, i *Identity) ([]byte, error) {
 	}
 	if len(i.Credentials) > 0 {
 		b = append(b, `,"credentials":`...)
-		if b, err = appendMarshal(b, i.Credentials); err != nil {
+		if b, err = web.AppendJSON(b, i.Credentials); err != nil {
 			return nil, err
 		}
 	}
@@ -87,14 +89,6 @@ func appendRaw(b []byte, raw json.RawMessage) []byte {
 	return append(b, raw...)
 }
 
-func appendMarshal(b []byte, v any) ([]byte, error) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return append(b, j...), nil
-}
-
 // appendTime writes t as time.Time's MarshalJSON does (RFC 3339 with
 // nanoseconds, trailing zeros dropped).
 func appendTime(b []byte, t time.Time) []byte {
@@ -104,13 +98,13 @@ func appendTime(b []byte, t time.Time) []byte {
 }
 
 // appendString writes s as a JSON string. Printable ASCII other than the
-// quote and the backslash is copied; anything else goes through
-// encoding/json, which escapes it as the rest of the API does.
+// quote and the backslash is copied; anything else is encoded as the rest
+// of the API encodes it (web.AppendJSON).
 func appendString(b []byte, s string) []byte {
 	for k := 0; k < len(s); k++ {
 		if c := s[k]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			j, _ := json.Marshal(s) // a string always encodes
-			return append(b, j...)
+			out, _ := web.AppendJSON(b, s) // a string always encodes
+			return out
 		}
 	}
 	b = append(b, '"')

@@ -26,10 +26,29 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		buf.WriteString(`{"error":{"code":500,"status":"Internal Server Error","message":"response could not be encoded"}}` + "\n")
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	WriteJSONBytes(w, status, buf.Bytes())
+}
+
+// WriteJSONBytes writes b, a JSON document built by the caller, with the
+// given status and the headers of WriteJSON.
+func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(b)
+}
+
+// AppendJSON appends v encoded as WriteJSON encodes it (no HTML escaping,
+// no trailing newline).
+func AppendJSON(b []byte, v any) ([]byte, error) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
 // DecodeJSON reads one JSON value from the request body into v. Malformed JSON,

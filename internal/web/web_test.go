@@ -305,3 +305,13 @@ func TestCORS(t *testing.T) {
 		t.Fatal("a request without Origin got CORS headers")
 	}
 }
+
+func TestAppendJSON(t *testing.T) {
+	b, err := AppendJSON([]byte("x="), map[string]string{"a": "<b>&é"})
+	if err != nil || string(b) != `x={"a":"<b>&é"}` {
+		t.Errorf("AppendJSON = %q, %v; want x={\"a\":\"<b>&é\"} (no HTML escaping, no newline)", b, err)
+	}
+	if _, err := AppendJSON(nil, make(chan int)); err == nil {
+		t.Error("AppendJSON of a channel: no error")
+	}
+}
