@@ -79,7 +79,7 @@ func (s *Service) cached(ctx context.Context, id string) (stored, error) {
 	if s.cache == nil {
 		return s.load(ctx, id)
 	}
-	now := time.Now()
+	now := s.now()
 	if st, ok := s.cache.get(id, now); ok {
 		return st, nil
 	}
