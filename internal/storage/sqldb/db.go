@@ -95,6 +95,9 @@ type DB struct {
 	nwstmts atomic.Int64
 	writes  atomic.Uint64 // write transactions and statements run, for the checkpointer
 	ckpt    *checkpointer // SQLite files only
+	group   grouper
+	groups  atomic.Uint64 // transactions that held more than one Grouped function
+	grouped atomic.Uint64 // functions run in those
 }
 
 // Open opens the database named by dsn and checks that it answers:
@@ -345,9 +348,20 @@ func (db *DB) query(q string, nargs int) string {
 	return q
 }
 
-// Exec runs a statement on the writer outside any transaction. A statement
-// that loses a race (see Retryable) is run again, as Tx does.
+// Exec runs a statement on the writer outside any transaction of the
+// caller's. A statement that loses a race (see Retryable) is run again, as
+// Tx does. On SQLite it is committed with the writes of other callers that
+// queued at the same time (see Grouped).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.dialect == SQLite {
+		var res sql.Result
+		err := db.Grouped(ctx, func(tx *Tx) error {
+			var err error
+			res, err = tx.Exec(ctx, query, args...)
+			return err
+		})
+		return res, err
+	}
 	q, a := db.query(query, len(args)), convertArgs(db.dialect, args)
 	var res sql.Result
 	err := db.retry(ctx, func() error {

@@ -21,6 +21,10 @@ var (
 		"Total time callers waited for a free connection.", []string{"pool"}, nil)
 	descRetries = prometheus.NewDesc("warden_db_tx_retries_total",
 		"Transactions and statements run again after losing a race (busy database, serialization failure, deadlock).", nil, nil)
+	descGroupedTx = prometheus.NewDesc("warden_db_grouped_transactions_total",
+		"SQLite transactions that committed the writes of several callers at once.", nil, nil)
+	descGroupedWrites = prometheus.NewDesc("warden_db_grouped_writes_total",
+		"Callers' writes committed in grouped transactions.", nil, nil)
 )
 
 type collector struct{ db *DB }
@@ -31,7 +35,7 @@ type collector struct{ db *DB }
 func Collector(db *DB) prometheus.Collector { return collector{db} }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMaxOpen, descOpen, descInUse, descIdle, descWaitCount, descWaitSeconds, descRetries} {
+	for _, d := range []*prometheus.Desc{descMaxOpen, descOpen, descInUse, descIdle, descWaitCount, descWaitSeconds, descRetries, descGroupedTx, descGroupedWrites} {
 		ch <- d
 	}
 }
@@ -44,6 +48,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		collectPool(ch, "reader", c.db.reader.Stats())
 	}
 	ch <- prometheus.MustNewConstMetric(descRetries, prometheus.CounterValue, float64(c.db.Retries()))
+	g := c.db.GroupStats()
+	ch <- prometheus.MustNewConstMetric(descGroupedTx, prometheus.CounterValue, float64(g.Transactions))
+	ch <- prometheus.MustNewConstMetric(descGroupedWrites, prometheus.CounterValue, float64(g.Writes))
 }
 
 func collectPool(ch chan<- prometheus.Metric, pool string, s sql.DBStats) {

@@ -292,8 +292,8 @@ func TestCollectorAndStats(t *testing.T) {
 			}
 		}
 	}
-	if series != 13 { // 6 series per pool, 2 pools, plus retries
-		t.Errorf("%d series, want 13", series)
+	if series != 15 { // 6 series per pool, 2 pools, plus retries and the two group counters
+		t.Errorf("%d series, want 15", series)
 	}
 	if maxOpen["writer"] != 1 || maxOpen["reader"] != 3 {
 		t.Errorf("max open connections by pool = %v", maxOpen)

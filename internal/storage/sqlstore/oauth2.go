@@ -215,10 +215,12 @@ func insertTokens(ctx context.Context, exec func(ctx context.Context, q string, 
 
 // InsertTokens implements provider.Store.
 func (o *OAuth2) InsertTokens(ctx context.Context, ts ...provider.TokenRecord) error {
-	err := insertTokens(ctx, func(ctx context.Context, q string, args ...any) error {
-		_, err := o.db.Exec(ctx, q, args...)
-		return err
-	}, ts)
+	err := o.db.Grouped(ctx, func(tx *sqldb.Tx) error {
+		return insertTokens(ctx, func(ctx context.Context, q string, args ...any) error {
+			_, err := tx.Exec(ctx, q, args...)
+			return err
+		}, ts)
+	})
 	if err != nil {
 		return fmt.Errorf("insert tokens: %w", err)
 	}
@@ -254,7 +256,7 @@ func (o *OAuth2) UpdateTokenData(ctx context.Context, sig, data string) error {
 
 // ConsumeToken implements provider.Store.
 func (o *OAuth2) ConsumeToken(ctx context.Context, sig string, at time.Time, dropKinds []int, add ...provider.TokenRecord) error {
-	err := o.db.Tx(ctx, func(tx *sqldb.Tx) error {
+	err := o.db.Grouped(ctx, func(tx *sqldb.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE oauth2_tokens SET active = ?, used_at = ? WHERE signature = ? AND active = ?`,
 			false, at, sig, true)
 		if err != nil {
@@ -263,7 +265,7 @@ func (o *OAuth2) ConsumeToken(ctx context.Context, sig string, at time.Time, dro
 		if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n != 1 {
-			return provider.ErrNotActive
+			return sqldb.Unwritten(provider.ErrNotActive) // the update matched nothing
 		}
 		if len(dropKinds) > 0 {
 			q := `DELETE FROM oauth2_tokens WHERE request_id = (SELECT request_id FROM oauth2_tokens WHERE signature = ?) AND kind IN (` +
