@@ -28,8 +28,14 @@
 //     Exec run again, with jittered backoff and a bounded number of
 //     attempts, when they fail with SQLITE_BUSY/SQLITE_LOCKED or PostgreSQL
 //     40001/40P01; a Tx function must therefore be safe to repeat.
-//   - Inside a Tx function use only the Tx: the SQLite writer is held by the
-//     transaction, so db.Exec or a nested db.Tx would wait for ever.
+//   - On SQLite, Exec and Grouped commit the writes that queued for the
+//     writer together, in one transaction (group commit, group.go): each
+//     caller returns after the commit holding its write, and a failing write
+//     fails alone (its group is rolled back and each write runs again by
+//     itself). A Grouped function follows the rules of a Tx function.
+//   - Inside a Tx or Grouped function use only the Tx: the SQLite writer is
+//     held by the transaction, so db.Exec or a nested db.Tx would wait for
+//     ever.
 //   - Times are UTC with microsecond precision. Arguments of type time.Time,
 //     *time.Time, sql.NullTime and Time are converted on the way in: on
 //     PostgreSQL to UTC truncated to microseconds (TIMESTAMPTZ columns), on

@@ -105,6 +105,17 @@ func TestOAuth2ConsumeTokenExactlyOnce(t *testing.T) {
 		if wins != 1 || lost != 15 {
 			t.Fatalf("wins %d lost %d", wins, lost)
 		}
+		stored := 0
+		for i := range 16 {
+			if _, err := st.GetToken(ctx, fmt.Sprint("rt-", i)); err == nil {
+				stored++
+			} else if !errors.Is(err, storage.ErrNotFound) {
+				t.Fatal(err)
+			}
+		}
+		if stored != 1 {
+			t.Fatalf("%d new refresh tokens stored, want the winner's only", stored)
+		}
 		if _, err := st.GetToken(ctx, "at"); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("the grant's access token survived the rotation: %v", err)
 		}
