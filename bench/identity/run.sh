@@ -13,7 +13,9 @@
 #      the same for K4 at half of its rate in 1
 #   3. concurrency 16: K2 (sign-ins as seeded identities) and K3 (sign-ups),
 #      between two runs of bench/cmd/hashceiling (the hash alone, pinned like
-#      the server): sign-ins per server CPU-second against their mean
+#      the server): sign-ins per server CPU-second against their mean; then
+#      two more rounds of K2 and a ceiling run, and the median of the three
+#      K2 ratios
 #   4. open loop at twice K2's rate in 3 for 30 s (quick: 10 s), 256 workers
 #      so the server's hashing queue fills: K2's p99, shed operations, RSS
 #   5. the server restarted on the same database with bcrypt cost 12, 1,000
@@ -177,6 +179,22 @@ ceiling ceiling-argon2-before.json
 harness identity-argon2.json --concurrency 16 "${fixtures[@]}" K2 K3
 ceiling ceiling-argon2-after.json
 for id in K2 K3; do versus_ceiling identity-argon2.json "$id" ceiling-argon2-before.json ceiling-argon2-after.json; done
+# This box's speed drifts by several per cent within minutes, so one K2
+# window against the ceilings beside it is a noisy ratio: two more rounds,
+# each K2 window followed by a ceiling, and the median of the three.
+prev=ceiling-argon2-after.json
+for round in 2 3; do
+  harness "identity-argon2-k2-$round.json" --concurrency 16 "${fixtures[@]}" K2 | grep -E '^ +K2 '
+  ceiling "ceiling-argon2-$round.json"
+  versus_ceiling "identity-argon2-k2-$round.json" K2 "$prev" "ceiling-argon2-$round.json"
+  prev="ceiling-argon2-$round.json"
+done
+jq -rs '[.[] | .workloads[]? | select(.id == "K2") | .server.ops_per_cpu_second] as $k
+  | [.[] | .per_cpu_second? // empty] as $c
+  | [range(0; 3) | $k[.] / (($c[.] + $c[. + 1]) / 2)] | sort
+  | "K2 against the ceilings beside each window: \(map(. * 100 | floor / 100) | join(", ")); median \(.[1] * 100 | floor / 100)x"' \
+  "$out/identity-argon2.json" "$out/identity-argon2-k2-2.json" "$out/identity-argon2-k2-3.json" \
+  "$out/ceiling-argon2-before.json" "$out/ceiling-argon2-after.json" "$out/ceiling-argon2-2.json" "$out/ceiling-argon2-3.json" 2>/dev/null || true
 k2rate=$(rate identity-argon2.json K2)
 if [ -n "$k2rate" ] && [ "$k2rate" -gt 0 ]; then
   phase "4. overload: K2 at $((k2rate * 2))/s (twice its closed-loop rate) for $overload, 256 workers"
