@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"time"
 )
 
 // b64 is strict: trailing bits must be zero, so no two spellings of one value exist.
@@ -70,6 +71,26 @@ func (k macKeys) open(purpose, value string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// sortable is base64 over an alphabet in ASCII order, so that the encodings
+// of equally long byte strings sort as the bytes do.
+var sortable = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
+
+// newRequestID returns the id of a new flow or grant: 22 URL-safe
+// characters of 16 bytes, the first six the time in milliseconds and the
+// rest random (80 bits). Ids made later sort later, so their rows go to the
+// end of the indexes on them rather than to a random page each: a token
+// write touches one page fewer.
+func newRequestID(now time.Time) string {
+	var b [16]byte
+	ms := uint64(now.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	_, _ = rand.Read(b[6:])
+	return sortable.EncodeToString(b[:])
 }
 
 func randomString(n int) string {

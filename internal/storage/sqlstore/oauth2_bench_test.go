@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/warden-iam/warden/internal/oauth2/provider"
 	"github.com/warden-iam/warden/internal/storage/sqldb"
 	"github.com/warden-iam/warden/internal/storage/sqlstore"
@@ -26,7 +26,7 @@ func randomSig() string {
 // of session data.
 func benchToken(data string) provider.TokenRecord {
 	now := sqldb.Now()
-	return provider.TokenRecord{Signature: randomSig(), Kind: provider.TokenAccess, RequestID: uuid.NewString(),
+	return provider.TokenRecord{Signature: randomSig(), Kind: provider.TokenAccess, RequestID: orderedID(),
 		ClientID: "3b9f3b3e-bench-client", Subject: "3b9f3b3e-bench-client", Active: true, Data: data,
 		RequestedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
@@ -64,4 +64,10 @@ func BenchmarkInsertToken(b *testing.B) {
 			}
 		})
 	}
+}
+
+// orderedID is shaped like the provider's request ids: time first, so that
+// later ids sort later.
+func orderedID() string {
+	return fmt.Sprintf("%012x", time.Now().UnixMilli()) + randomSig()[:10]
 }
