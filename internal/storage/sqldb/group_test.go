@@ -124,7 +124,10 @@ func TestGroupedUnwrittenKeepsTheGroup(t *testing.T) {
 		t.Errorf("%d rows, want %d", got, n/2)
 	}
 	after := db.GroupStats()
-	if after.Writes-before.Writes < n {
+	// All but perhaps the first leader's own call, which may have taken its
+	// group before anyone else queued, were committed in groups: none of
+	// the groups fell back to one transaction per call.
+	if after.Writes-before.Writes < n-1 {
 		t.Errorf("the group fell apart: %+v -> %+v", before, after)
 	}
 }
