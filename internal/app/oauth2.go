@@ -18,6 +18,7 @@ import (
 	"github.com/warden-iam/warden/internal/oauth2/jwk"
 	"github.com/warden-iam/warden/internal/oauth2/provider"
 	"github.com/warden-iam/warden/internal/oauth2/trust"
+	"github.com/warden-iam/warden/internal/storage/sqldb"
 )
 
 // clientSecretKeyInfo separates the key hashing generated client secrets
@@ -229,6 +230,7 @@ func (a *App) buildOAuth2() error {
 			DeviceUserCode:        time.Duration(cfg.TTL.DeviceUserCode),
 		},
 		System:                        a.Secrets.System,
+		SingleWriter:                  a.DB.Dialect() == sqldb.SQLite,
 		AccessTokenStrategy:           cfg.Strategies.AccessToken,
 		ScopeStrategy:                 strings.ToLower(cfg.Strategies.Scope),
 		JWTScopeClaim:                 cfg.Strategies.JWT.ScopeClaim,

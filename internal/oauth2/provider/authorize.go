@@ -279,7 +279,7 @@ func (s *Service) startAuthorize(w http.ResponseWriter, r *http.Request, q url.V
 	if err != nil {
 		return err
 	}
-	f := &Flow{ID: newRequestID(req.RequestedAt), Kind: KindAuthorize, State: StateLoginUnused, Request: *req, RequestedAt: req.RequestedAt,
+	f := &Flow{ID: s.newRequestID(req.RequestedAt), Kind: KindAuthorize, State: StateLoginUnused, Request: *req, RequestedAt: req.RequestedAt,
 		CSRF: randomString(24)}
 	sess, authenticated := s.currentLoginSession(ctx, r)
 	prompt := func(p string) bool { return slices.Contains(req.Prompt, p) }

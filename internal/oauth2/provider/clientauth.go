@@ -144,7 +144,7 @@ func (s *Service) useJTI(ctx context.Context, scope string, claims map[string]an
 		}
 		return errors.New("the assertion has no jti.")
 	}
-	rec := TokenRecord{Signature: hashOf("jti", scope+"\x00"+jti), Kind: TokenAssertion, RequestID: newRequestID(s.now()),
+	rec := TokenRecord{Signature: hashOf("jti", scope+"\x00"+jti), Kind: TokenAssertion, RequestID: s.newRequestID(s.now()),
 		ClientID: "", Active: true, Data: "", RequestedAt: s.now(), ExpiresAt: exp}
 	if err := s.store.InsertTokens(ctx, rec); err != nil {
 		if errors.Is(err, errConflict) {

@@ -75,7 +75,7 @@ func (s *Service) deviceAuth(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now()
 	ttl := s.opts.TTL.DeviceUserCode
-	requestID := newRequestID(now)
+	requestID := s.newRequestID(now)
 	deviceCode, deviceSig := s.tokenKeys.newOpaque(prefixDevice)
 	userCode := newUserCode()
 	g := &Grant{ClientID: c.ID, Scope: nonNil(scope), Audience: nonNil(aud), GrantType: deviceGrant, IssuedAt: now,
@@ -111,7 +111,7 @@ func (s *Service) deviceVerify(w http.ResponseWriter, r *http.Request) error {
 		return s.afterDeviceCode(w, r, v)
 	}
 	now := s.now()
-	f := &Flow{ID: newRequestID(now), Kind: KindDevice, State: StateDeviceUnused, RequestedAt: now, CSRF: randomString(24),
+	f := &Flow{ID: s.newRequestID(now), Kind: KindDevice, State: StateDeviceUnused, RequestedAt: now, CSRF: randomString(24),
 		Request: AuthorizeRequest{RequestURL: s.endpoint("oauth2/device/verify"), RequestedAt: now}}
 	rec, err := s.flowRecord(f, now.Add(s.opts.TTL.LoginConsentRequest), time.Time{})
 	if err != nil {

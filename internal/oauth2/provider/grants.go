@@ -103,7 +103,7 @@ func (s *Service) jwtBearerGrant(ctx context.Context, c *client.Client, r *http.
 		return nil, err
 	}
 	g := &Grant{ClientID: c.ID, Subject: sub, Scope: nonNil(scope), Audience: nonNil(audience), IssuedAt: now}
-	out, add, err := s.issueTokens(ctx, c, g, newRequestID(now), jwtBearerGrant, false)
+	out, add, err := s.issueTokens(ctx, c, g, s.newRequestID(now), jwtBearerGrant, false)
 	if err != nil {
 		return nil, err
 	}

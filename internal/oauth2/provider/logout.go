@@ -99,7 +99,7 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) error {
 	lr.Subject, lr.SessionID = sess.Subject, sess.ID
 	now := s.now()
 	lr.ExpiresAt = now.Add(s.opts.TTL.LoginConsentRequest)
-	f := &Flow{ID: newRequestID(now), Kind: KindLogout, State: StateLogoutUnused, RequestedAt: now, Logout: lr,
+	f := &Flow{ID: s.newRequestID(now), Kind: KindLogout, State: StateLogoutUnused, RequestedAt: now, Logout: lr,
 		Subject: sess.Subject, LoginSessionID: sess.ID, CSRF: randomString(24),
 		Request: AuthorizeRequest{ClientID: lr.ClientID, RequestURL: lr.RequestURL, RequestedAt: now}}
 	if c != nil && c.SkipLogoutConsent {

@@ -10,13 +10,13 @@ import (
 // Request ids made later sort later, as strings and as the bytes they
 // encode, stay 22 URL-safe characters, and do not repeat within a
 // millisecond.
-func TestNewRequestIDSortsByTime(t *testing.T) {
+func TestOrderedIDSortsByTime(t *testing.T) {
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	var ids []string
 	seen := map[string]bool{}
 	for i := range 2000 {
 		at := start.Add(time.Duration(i/4) * time.Millisecond) // four ids per millisecond
-		id := newRequestID(at)
+		id := orderedID(at)
 		if len(id) != 22 {
 			t.Fatalf("id %q has %d characters", id, len(id))
 		}
@@ -47,7 +47,27 @@ func TestNewRequestIDSortsByTime(t *testing.T) {
 		}
 	}
 	// Across a change of the millisecond's highest byte as well.
-	if newRequestID(time.UnixMilli(0xff_ffff_ffff)) >= newRequestID(time.UnixMilli(0x1_00_0000_0000)) {
+	if orderedID(time.UnixMilli(0xff_ffff_ffff)) >= orderedID(time.UnixMilli(0x1_00_0000_0000)) {
 		t.Fatal("ids around a carry into the next byte sort wrong")
+	}
+}
+
+// Ids are time-ordered only for a single writer; with concurrent writers
+// two ids of the same millisecond share no prefix beyond chance.
+func TestRequestIDsFollowTheWriter(t *testing.T) {
+	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	one := &Service{opts: Options{SingleWriter: true}}
+	if a, b := one.newRequestID(at), one.newRequestID(at.Add(time.Second)); a[:6] != b[:6] || a >= b {
+		t.Fatalf("single writer: %q then %q, want a shared time prefix and order", a, b)
+	}
+	many := &Service{opts: Options{}}
+	same := 0
+	for range 50 {
+		if many.newRequestID(at)[:4] == many.newRequestID(at)[:4] {
+			same++
+		}
+	}
+	if same > 2 {
+		t.Fatalf("concurrent writers: %d of 50 id pairs of one millisecond share four leading characters", same)
 	}
 }

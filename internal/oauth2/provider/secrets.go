@@ -78,11 +78,18 @@ func (k macKeys) open(purpose, value string) (string, bool) {
 var sortable = base64.NewEncoding("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz").WithPadding(base64.NoPadding)
 
 // newRequestID returns the id of a new flow or grant: 22 URL-safe
-// characters of 16 bytes, the first six the time in milliseconds and the
-// rest random (80 bits). Ids made later sort later, so their rows go to the
-// end of the indexes on them rather than to a random page each: a token
-// write touches one page fewer.
-func newRequestID(now time.Time) string {
+// characters of 16 bytes. With a single writer (see Options.SingleWriter)
+// the first six bytes are the time in milliseconds and the rest random (80
+// bits), in an alphabet that sorts as ASCII, so ids made later sort later;
+// otherwise all 16 bytes are random.
+func (s *Service) newRequestID(now time.Time) string {
+	if !s.opts.SingleWriter {
+		return randomString(16)
+	}
+	return orderedID(now)
+}
+
+func orderedID(now time.Time) string {
 	var b [16]byte
 	ms := uint64(now.UnixMilli())
 	for i := 5; i >= 0; i-- {

@@ -124,6 +124,15 @@ type Options struct {
 	// discovery documents (the endpoints are mounted by the caller).
 	DynamicClientRegistration bool
 
+	// SingleWriter says that one connection does all writes (SQLite). Flow
+	// and grant ids then begin with the time, so that new rows go to the
+	// end of the indexes on them and a commit writes fewer pages. With
+	// concurrent writers (PostgreSQL, CockroachDB) they stay random:
+	// adjacent keys would make concurrent serializable transactions
+	// conflict on the same index pages, and would send every write to one
+	// range.
+	SingleWriter bool
+
 	// HTTPClient makes outbound calls (back-channel logout, jwks_uri,
 	// request_uri, token hook).
 	HTTPClient *http.Client

@@ -308,7 +308,7 @@ func (s *Service) clientCredentialsGrant(ctx context.Context, c *client.Client, 
 	}
 	now := s.now()
 	g := &Grant{ClientID: c.ID, Subject: c.ID, Scope: nonNil(scope), Audience: nonNil(aud), IssuedAt: now}
-	out, add, err := s.issueTokens(ctx, c, g, newRequestID(now), "client_credentials", false)
+	out, add, err := s.issueTokens(ctx, c, g, s.newRequestID(now), "client_credentials", false)
 	if err != nil {
 		return nil, err
 	}

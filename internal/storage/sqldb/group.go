@@ -76,8 +76,14 @@ func (u unwrittenError) Unwrap() error { return u.err }
 // returns an error it wrapped with Unwritten. It suits short, independent
 // writes on hot paths, such as storing an issued token.
 func (db *DB) Grouped(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.GroupedWith(ctx, TxOptions{}, fn)
+}
+
+// GroupedWith is Grouped with options for PostgreSQL, where it is TxWith;
+// SQLite ignores them (its transactions are always serializable).
+func (db *DB) GroupedWith(ctx context.Context, o TxOptions, fn func(tx *Tx) error) error {
 	if db.dialect != SQLite {
-		return unwrap(db.Tx(ctx, fn))
+		return unwrap(db.TxWith(ctx, o, fn))
 	}
 	g := &db.group
 	op := &groupOp{ctx: ctx, fn: fn}
