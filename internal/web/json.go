@@ -14,14 +14,21 @@ import (
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// WriteJSON writes v as JSON with the given status.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
+// encodeJSON encodes v as the API writes JSON (no HTML escaping, one
+// trailing newline) into a pooled buffer, which the caller puts back.
+func encodeJSON(v any) (*bytes.Buffer, error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer bufPool.Put(buf)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	return buf, enc.Encode(v)
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	buf, err := encodeJSON(v)
+	defer bufPool.Put(buf)
+	if err != nil {
 		buf.Reset()
 		status = http.StatusInternalServerError
 		buf.WriteString(`{"error":{"code":500,"status":"Internal Server Error","message":"response could not be encoded"}}` + "\n")
@@ -40,12 +47,9 @@ func WriteJSONBytes(w http.ResponseWriter, status int, b []byte) {
 // AppendJSON appends v encoded as WriteJSON encodes it (no HTML escaping,
 // no trailing newline).
 func AppendJSON(b []byte, v any) ([]byte, error) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
+	buf, err := encodeJSON(v)
 	defer bufPool.Put(buf)
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil

@@ -11,11 +11,24 @@ import (
 	"github.com/warden-iam/warden/internal/storage"
 )
 
-// waitQueued waits, while another handle holds the write lock, until n
-// callers wait in the group queue or in the group the leader is trying to
-// begin, so that they are sure to be grouped; then it lets the lock go.
-func waitQueued(t *testing.T, db *DB, release func(), n int) {
+// queued runs call(i) for each i < n in goroutines that queue for the
+// writer while another handle holds the write lock, lets the lock go once
+// all n wait in the group queue or in the group the leader is trying to
+// begin (so that they are sure to be grouped), and returns each call's
+// error and what it panicked with.
+func queued(t *testing.T, db *DB, path string, n int, call func(i int) error) ([]error, []any) {
 	t.Helper()
+	release := lockFrom(t, path)
+	errs, panics := make([]error, n), make([]any, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errs[i] = call(i)
+		}()
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		db.group.mu.Lock()
@@ -26,11 +39,14 @@ func waitQueued(t *testing.T, db *DB, release func(), n int) {
 		}
 		if time.Now().After(deadline) {
 			release()
+			wg.Wait()
 			t.Fatalf("only %d callers queued, want %d", q, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	release()
+	wg.Wait()
+	return errs, panics
 }
 
 func count(t *testing.T, db *DB, q string, args ...any) int {
@@ -52,22 +68,14 @@ func TestGroupedWritesCommitOnceAndFailAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 40
-	errs := make([]error, n)
-	release := lockFrom(t, path)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v := fmt.Sprint("v", i)
-			if i%10 == 3 {
-				v = "taken"
-			}
-			_, errs[i] = db.Exec(ctx, `INSERT INTO t (v) VALUES (?)`, v)
-		}()
-	}
-	waitQueued(t, db, release, n)
-	wg.Wait()
+	errs, _ := queued(t, db, path, n, func(i int) error {
+		v := fmt.Sprint("v", i)
+		if i%10 == 3 {
+			v = "taken"
+		}
+		_, err := db.Exec(ctx, `INSERT INTO t (v) VALUES (?)`, v)
+		return err
+	})
 	for i, err := range errs {
 		if i%10 == 3 {
 			if !errors.Is(err, storage.ErrConflict) {
@@ -93,25 +101,16 @@ func TestGroupedUnwrittenKeepsTheGroup(t *testing.T) {
 	ctx := context.Background()
 	errNo := errors.New("nothing to do")
 	const n = 20
-	errs := make([]error, n)
-	release := lockFrom(t, path)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.Grouped(ctx, func(tx *Tx) error {
-				if i%2 == 1 {
-					return Unwritten(errNo)
-				}
-				_, err := tx.Exec(ctx, `INSERT INTO t (v) VALUES (?)`, fmt.Sprint("u", i))
-				return err
-			})
-		}()
-	}
 	before := db.GroupStats()
-	waitQueued(t, db, release, n)
-	wg.Wait()
+	errs, _ := queued(t, db, path, n, func(i int) error {
+		return db.Grouped(ctx, func(tx *Tx) error {
+			if i%2 == 1 {
+				return Unwritten(errNo)
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO t (v) VALUES (?)`, fmt.Sprint("u", i))
+			return err
+		})
+	})
 	for i, err := range errs {
 		if i%2 == 1 && (!errors.Is(err, errNo) || errors.As(err, new(unwrittenError))) {
 			t.Errorf("caller %d: %v, want its own error unmarked", i, err)
@@ -138,28 +137,17 @@ func TestGroupedPanicStaysWithItsCaller(t *testing.T) {
 	db, path := openFile(t, Options{})
 	ctx := context.Background()
 	const n = 10
-	errs := make([]error, n)
-	panics := make([]any, n)
-	release := lockFrom(t, path)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { panics[i] = recover() }()
-			errs[i] = db.Grouped(ctx, func(tx *Tx) error {
-				if _, err := tx.Exec(ctx, `INSERT INTO t (v) VALUES (?)`, fmt.Sprint("p", i)); err != nil {
-					return err
-				}
-				if i == 4 {
-					panic("boom")
-				}
-				return nil
-			})
-		}()
-	}
-	waitQueued(t, db, release, n)
-	wg.Wait()
+	errs, panics := queued(t, db, path, n, func(i int) error {
+		return db.Grouped(ctx, func(tx *Tx) error {
+			if _, err := tx.Exec(ctx, `INSERT INTO t (v) VALUES (?)`, fmt.Sprint("p", i)); err != nil {
+				return err
+			}
+			if i == 4 {
+				panic("boom")
+			}
+			return nil
+		})
+	})
 	for i := range n {
 		if i == 4 {
 			if panics[i] != "boom" {
