@@ -112,8 +112,9 @@ func (db *DB) GroupedWith(ctx context.Context, o TxOptions, fn func(tx *Tx) erro
 	n := min(len(g.queue), maxGroup)
 	batch := make([]*groupOp, n)
 	copy(batch, g.queue)
-	clear(g.queue[:n])
-	g.queue = append(g.queue[:0], g.queue[n:]...)
+	rest := copy(g.queue, g.queue[n:])
+	clear(g.queue[rest:]) // no stale pointers behind the new end
+	g.queue = g.queue[:rest]
 	g.running = n
 	g.mu.Unlock()
 
