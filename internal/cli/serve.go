@@ -44,14 +44,20 @@ requests, closes the database and exits 0.
 Unless GOGC or GOMEMLIMIT is set, the garbage collector runs at GOGC=200 with a
 heap goal of at least 128 MiB: the server's live heap is small, and collecting
 rarely saves CPU on every request and keeps collections out of the latency
-tail. Memory in use stays below max(128 MiB, 3 x the live heap).`,
+tail. Memory in use stays below max(128 MiB, 3 x the live heap).
+
+When stderr is a file, pipe or terminal, log lines are gathered and written
+out together, within 50 ms of being logged, rather than one write per
+request; shutting down writes out what waits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cf.load(dev)
 			if err != nil {
 				return err
 			}
-			log := newLogger(cfg.Log, cmd.ErrOrStderr())
+			logOut, flushLog := bufferedStderr(cmd.ErrOrStderr())
+			defer flushLog()
+			log := newLogger(cfg.Log, logOut)
 			_, gogc := os.LookupEnv("GOGC")
 			_, limit := os.LookupEnv("GOMEMLIMIT")
 			if !gogc && !limit {
