@@ -216,12 +216,13 @@ func insertTokens(ctx context.Context, exec func(ctx context.Context, q string, 
 
 // InsertTokens implements provider.Store.
 func (o *OAuth2) InsertTokens(ctx context.Context, ts ...provider.TokenRecord) error {
-	err := o.db.Grouped(ctx, func(tx *sqldb.Tx) error {
-		return insertTokens(ctx, func(ctx context.Context, q string, args ...any) error {
-			_, err := tx.Exec(ctx, q, args...)
-			return err
-		}, ts)
-	})
+	// One statement: on SQLite Exec commits it with the other writes
+	// queued at the time (group commit); on PostgreSQL it runs on its own,
+	// one round trip, where a transaction around it would add two.
+	err := insertTokens(ctx, func(ctx context.Context, q string, args ...any) error {
+		_, err := o.db.Exec(ctx, q, args...)
+		return err
+	}, ts)
 	if err != nil {
 		return fmt.Errorf("insert tokens: %w", err)
 	}
